@@ -4,11 +4,30 @@
 set -euo pipefail
 log() { echo "deps: $*" >&2; }
 
+# Pinned versions of the external test servers (ARCHITECTURE.md §9).
+AZURITE_VERSION=3.37.0
+VERSITYGW_VERSION=v1.8.0
+
 need_apt=()
 command -v git >/dev/null || need_apt+=(git)
+command -v npm >/dev/null || need_apt+=(npm)
 if [ ${#need_apt[@]} -gt 0 ]; then
 	log "installing ${need_apt[*]}"
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+# Azurite (Azure Blob emulator) from npm; the adapters/azure tests start azurite-blob themselves.
+if [ "$(azurite-blob --version 2>/dev/null)" != "$AZURITE_VERSION" ]; then
+	log "installing azurite@$AZURITE_VERSION"
+	npm install --global --no-fund --no-audit --loglevel=error "azurite@$AZURITE_VERSION" >/dev/null
+fi
+
+# versitygw (a real S3 server) with go install; the adapters/s3 tests start it themselves.
+gobin="$(go env GOBIN)"
+gobin="${gobin:-$(go env GOPATH)/bin}"
+if [ "$("$gobin/versitygw" --version 2>/dev/null | grep -o "$VERSITYGW_VERSION" | head -n1)" != "$VERSITYGW_VERSION" ]; then
+	log "installing versitygw@$VERSITYGW_VERSION"
+	GOFLAGS= go install "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION"
 fi
 log "ready"
