@@ -26,7 +26,7 @@ fi
 # versitygw (a real S3 server) with go install; the adapters/s3 tests start it themselves.
 gobin="$(go env GOBIN)"
 gobin="${gobin:-$(go env GOPATH)/bin}"
-if [ "$("$gobin/versitygw" --version 2>/dev/null | grep -o "$VERSITYGW_VERSION" | head -n1)" != "$VERSITYGW_VERSION" ]; then
+if ! go version -m "$gobin/versitygw" 2>/dev/null | grep -Eq "^\s+mod\s+github.com/versity/versitygw\s+$VERSITYGW_VERSION\s"; then
 	log "installing versitygw@$VERSITYGW_VERSION"
 	GOFLAGS= go install "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION"
 fi
