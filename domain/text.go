@@ -148,3 +148,24 @@ func textProblem(s string, max int) string {
 func isAlnum(c byte) bool {
 	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
 }
+
+// CheckPath reports whether p is a clean relative slash-separated path of at most
+// MaxKeyLen bytes ("model.pb", "checkpoints/epoch-3.pt"): no leading '/', no empty, "." or
+// ".." segment, no backslash or control character.
+func CheckPath(what, p string) error {
+	if p == "" {
+		return fmt.Errorf("%s: missing: %w", what, ErrInvalid)
+	}
+	if why := textProblem(p, MaxKeyLen); why != "" {
+		return fmt.Errorf("%s %.*q: %s: %w", what, maxQuoteLen, p, why, ErrInvalid)
+	}
+	if strings.Contains(p, `\`) {
+		return fmt.Errorf("%s %.*q: backslash not allowed: %w", what, maxQuoteLen, p, ErrInvalid)
+	}
+	for _, seg := range strings.Split(p, "/") {
+		if seg == "" || seg == "." || seg == ".." {
+			return fmt.Errorf("%s %.*q: segment %q not allowed (want a clean relative path): %w", what, maxQuoteLen, p, seg, ErrInvalid)
+		}
+	}
+	return nil
+}

@@ -125,3 +125,16 @@ func TestExecutionStatus(t *testing.T) {
 		t.Error(`"running".IsValid() = true`)
 	}
 }
+
+func TestCheckPath(t *testing.T) {
+	for _, ok := range []string{"model.pb", "checkpoints/epoch 3.pt", "a/b/c"} {
+		if err := domain.CheckPath("path", ok); err != nil {
+			t.Errorf("CheckPath(%q) = %v, want nil", ok, err)
+		}
+	}
+	for _, bad := range []string{"", "/etc/passwd", "a/../b", "..", "./a", "a//b", "a/", `a\b`, "a\x00", strings.Repeat("p", domain.MaxKeyLen+1)} {
+		if err := domain.CheckPath("path", bad); !errors.Is(err, domain.ErrInvalid) {
+			t.Errorf("CheckPath(%q) = %v, want ErrInvalid", bad, err)
+		}
+	}
+}
