@@ -1,0 +1,5 @@
+package valohaiyaml_test
+
+import "os"
+
+func osReadFile(name string) ([]byte, error) { return os.ReadFile(name) }
