@@ -303,10 +303,10 @@ func (p *exprParser) atomExpr(depth int) error {
 	for {
 		switch {
 		case p.accept(tokOp, "."):
-			if t := p.next(); t.kind != tokName || keywords[t.text] {
-				p.pos--
+			if t := p.peek(); t.kind != tokName || keywords[t.text] {
 				return p.errorf("invalid syntax, expected an attribute name")
 			}
+			p.next()
 		case p.accept(tokOp, "("):
 			if err := p.sequence(depth, ")"); err != nil {
 				return err
@@ -359,35 +359,28 @@ func (p *exprParser) sequence(depth int, closer string) error {
 }
 
 func (p *exprParser) atom(depth int) error {
-	t := p.next()
-	switch t.kind {
-	case tokNumber:
+	t := p.peek()
+	switch {
+	case t.kind == tokNumber:
+		p.next()
 		return nil
-	case tokString:
+	case t.kind == tokString:
 		for p.peek().kind == tokString { // implicit concatenation
 			p.next()
 		}
 		return nil
-	case tokName:
-		if keywords[t.text] {
-			p.pos--
-			return p.errorf("invalid syntax")
-		}
-		if p.peek().kind == tokString && len(t.text) <= 2 && strings.ContainsAny(strings.ToLower(t.text), "rbuf") {
+	case t.kind == tokName && !keywords[t.text]:
+		p.next()
+		if p.peek().kind == tokString && len(t.text) <= 2 && strings.Trim(strings.ToLower(t.text), "rbuf") == "" {
 			p.next() // string prefix such as r"..." or b'...'
 		}
 		return nil
-	case tokOp:
-		switch t.text {
-		case "(":
-			return p.sequence(depth, ")")
-		case "[":
-			return p.sequence(depth, "]")
-		}
-	}
-	p.pos--
-	if t.kind == tokEOF {
-		return p.errorf("invalid syntax")
+	case t.kind == tokOp && t.text == "(":
+		p.next()
+		return p.sequence(depth, ")")
+	case t.kind == tokOp && t.text == "[":
+		p.next()
+		return p.sequence(depth, "]")
 	}
 	return p.errorf("invalid syntax")
 }
