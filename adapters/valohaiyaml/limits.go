@@ -10,8 +10,10 @@ import (
 // valohai.yaml is a few kilobytes, nests fewer than 15 levels and uses few
 // aliases, so these are far above legitimate use.
 const (
-	// MaxSize is the largest input Parse accepts, in bytes.
-	MaxSize = 4 << 20
+	// MaxSize is the largest input Parse accepts, in bytes. yaml.v3 allocates
+	// about 150 bytes per input byte on the worst input (a flat flow list),
+	// so 1 MiB keeps a parse under about 200 MiB.
+	MaxSize = 1 << 20
 	// MaxDepth is the deepest nesting of lists and mappings Parse accepts,
 	// counted through aliases.
 	MaxDepth = 64
@@ -62,7 +64,7 @@ func checkLimits(root *yaml.Node) *limitError {
 				m.height = max(m.height, cm.height)
 			}
 			if m.size > MaxNodes {
-				return measure{}, &limitError{c, fmt.Sprintf("document has more than the maximum of %d nodes once aliases are expanded (alias bomb?)", MaxNodes)}
+				return measure{}, &limitError{c, fmt.Sprintf("document has more than the maximum of %d nodes, counting each alias as its expansion (alias bomb?)", MaxNodes)}
 			}
 			if m.height > MaxDepth {
 				return measure{}, &limitError{c, fmt.Sprintf("document nests deeper than the maximum of %d levels", MaxDepth)}

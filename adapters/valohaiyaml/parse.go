@@ -73,7 +73,7 @@ func readDocument(data []byte) (doc *yaml.Node, line int, err error) {
 func parse(name string, data []byte) (*Config, []Problem) {
 	d := &decoder{file: name}
 	if len(data) > MaxSize {
-		d.errorf(nil, "", "file is %d bytes, larger than the maximum of %d bytes (4 MiB)", len(data), MaxSize)
+		d.errorf(nil, "", "file is %d bytes, larger than the maximum of %d bytes (1 MiB)", len(data), MaxSize)
 		return nil, d.problems
 	}
 	if !utf8.Valid(data) && !bytes.HasPrefix(data, []byte{0xfe, 0xff}) && !bytes.HasPrefix(data, []byte{0xff, 0xfe}) {
