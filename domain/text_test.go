@@ -1,6 +1,7 @@
 package domain_test
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -135,6 +136,29 @@ func TestCheckPath(t *testing.T) {
 	for _, bad := range []string{"", "/etc/passwd", "a/../b", "..", "./a", "a//b", "a/", `a\b`, "a\x00", strings.Repeat("p", domain.MaxKeyLen+1)} {
 		if err := domain.CheckPath("path", bad); !errors.Is(err, domain.ErrInvalid) {
 			t.Errorf("CheckPath(%q) = %v, want ErrInvalid", bad, err)
+		}
+	}
+}
+
+func TestChangedProperties(t *testing.T) {
+	cur := map[string]json.RawMessage{"a": json.RawMessage(`1`), "b": json.RawMessage(`"x"`)}
+	got, err := domain.ChangedProperties(cur, map[string]json.RawMessage{
+		"a": json.RawMessage(` 1 `), "b": json.RawMessage(`null`), "c": json.RawMessage(`{ "k" : [1, 2] }`), "d": json.RawMessage(`null`),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]json.RawMessage{"b": json.RawMessage(`null`), "c": json.RawMessage(`{"k":[1,2]}`)}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("ChangedProperties() (-want +got):\n%s", diff)
+	}
+	applied := domain.ApplyProperties(cur, got)
+	if diff := cmp.Diff(map[string]json.RawMessage{"a": json.RawMessage(`1`), "c": json.RawMessage(`{"k":[1,2]}`)}, applied); diff != "" {
+		t.Errorf("ApplyProperties() (-want +got):\n%s", diff)
+	}
+	for _, bad := range []map[string]json.RawMessage{{"": json.RawMessage(`1`)}, {"k": json.RawMessage(`{`)}, {"k\n": json.RawMessage(`1`)}} {
+		if _, err := domain.ChangedProperties(nil, bad); !errors.Is(err, domain.ErrInvalid) {
+			t.Errorf("ChangedProperties(%v) = %v, want ErrInvalid", bad, err)
 		}
 	}
 }

@@ -1,7 +1,6 @@
 package datum
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -255,20 +254,9 @@ func Decide(s State, c Command) ([]Event, error) {
 		if err := checkAt(c.At); err != nil {
 			return nil, err
 		}
-		changed := make(map[string]json.RawMessage)
-		for k, v := range c.Properties {
-			if err := domain.CheckText("property", k, 256); err != nil {
-				return nil, fmt.Errorf("set properties: %w", err)
-			}
-			var b bytes.Buffer
-			if err := json.Compact(&b, v); err != nil {
-				return nil, fmt.Errorf("set properties: property %q: value is not JSON: %w", k, domain.ErrInvalid)
-			}
-			cur, has := s.properties[k]
-			if isNull(b.Bytes()) && !has || has && bytes.Equal(cur, b.Bytes()) {
-				continue
-			}
-			changed[k] = b.Bytes()
+		changed, err := domain.ChangedProperties(s.properties, c.Properties)
+		if err != nil {
+			return nil, fmt.Errorf("set properties: %w", err)
 		}
 		if len(changed) == 0 {
 			return nil, nil
@@ -325,16 +313,7 @@ func Evolve(s State, e Event) State {
 	case Created:
 		s.created = e
 	case PropertiesSet:
-		if s.properties == nil {
-			s.properties = make(map[string]json.RawMessage, len(e.Properties))
-		}
-		for k, v := range e.Properties {
-			if isNull(v) {
-				delete(s.properties, k)
-			} else {
-				s.properties[k] = v
-			}
-		}
+		s.properties = domain.ApplyProperties(s.properties, e.Properties)
 	case TagsAdded:
 		s.tags = append(s.tags, e.Tags...)
 	case TagsRemoved:
@@ -400,8 +379,6 @@ func decideCreate(c Create) ([]Event, error) {
 		Store: store, Key: c.Key, Execution: c.Execution, Uploader: c.Uploader, At: c.At,
 	}}, nil
 }
-
-func isNull(v json.RawMessage) bool { return string(v) == "null" }
 
 func checkAt(at time.Time) error {
 	if at.IsZero() {
