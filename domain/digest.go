@@ -29,6 +29,7 @@ type Digests struct {
 // IsZero reports whether d is the zero Digest.
 func (d Digest) IsZero() bool { return d == Digest{} }
 
+// String returns d as lowercase hex.
 func (d Digest) String() string { return hex.EncodeToString(d[:]) }
 
 // MarshalText encodes d as lowercase hex; the zero Digest encodes as the empty string.
@@ -46,6 +47,7 @@ func ParseDigest(s string) (Digest, error) {
 	return d, d.UnmarshalText([]byte(s))
 }
 
+// String returns d as lowercase hex.
 func (d MD5) String() string { return hex.EncodeToString(d[:]) }
 
 // IsZero reports whether d is the zero digest.
@@ -57,6 +59,7 @@ func (d MD5) MarshalText() ([]byte, error) { return marshalHex(d[:]) }
 // UnmarshalText decodes the hex form of d.
 func (d *MD5) UnmarshalText(b []byte) error { return unmarshalHex("md5", d[:], b) }
 
+// String returns d as lowercase hex.
 func (d SHA1) String() string { return hex.EncodeToString(d[:]) }
 
 // IsZero reports whether d is the zero digest.
@@ -68,6 +71,7 @@ func (d SHA1) MarshalText() ([]byte, error) { return marshalHex(d[:]) }
 // UnmarshalText decodes the hex form of d.
 func (d *SHA1) UnmarshalText(b []byte) error { return unmarshalHex("sha1", d[:], b) }
 
+// String returns d as lowercase hex.
 func (d SHA256) String() string { return hex.EncodeToString(d[:]) }
 
 // IsZero reports whether d is the zero digest.

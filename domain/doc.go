@@ -31,4 +31,11 @@
 //     errors where callers need fields (*execution.TransitionError).
 //   - Events carry IDs, URIs and names as plain strings validated by Decide, so a
 //     stricter parser later never makes an old event undecodable.
+//   - One command appends to one stream. Where a rule spans aggregates the application
+//     layer reads the other aggregate and passes what it found on the command
+//     (alias.Set.DatumPurged, execution.Create.Resolved), or runs two commands: project
+//     counters (#N, !N, =N) are allocated on the project stream first, idempotently by the
+//     ID of the thing numbered, and then carried by its creation (see package project).
+//
+// Regenerate the golden samples with: go test ./domain -run Golden -update
 package domain

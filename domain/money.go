@@ -45,6 +45,7 @@ func ParseMoney(s string) (Money, error) {
 	return Money(w*1e6 + f), nil
 }
 
+// String returns m as a decimal number of dollars without trailing zeros ("0.9").
 func (m Money) String() string {
 	sign := ""
 	u := uint64(m)

@@ -48,6 +48,7 @@ func ParseDatumURI(s string) (DatumURI, error) {
 // IsZero reports whether u is the zero DatumURI.
 func (u DatumURI) IsZero() bool { return u == DatumURI{} }
 
+// String returns the URI, datum://<id> or datum://<alias>.
 func (u DatumURI) String() string {
 	if u.ID != "" {
 		return "datum://" + string(u.ID)
@@ -96,6 +97,7 @@ func ParseDatasetURI(s string) (DatasetURI, error) {
 // IsZero reports whether u is the zero DatasetURI.
 func (u DatasetURI) IsZero() bool { return u == DatasetURI{} }
 
+// String returns the URI, dataset://<dataset>/<version>.
 func (u DatasetURI) String() string { return "dataset://" + u.Dataset + "/" + u.Version }
 
 // MarshalText encodes u as its URI.
@@ -186,6 +188,7 @@ func parseHTTPURL(s string, u StoreURL) (StoreURL, error) {
 // IsZero reports whether u is the zero StoreURL.
 func (u StoreURL) IsZero() bool { return u == StoreURL{} }
 
+// String returns the URL in canonical form (lowercase scheme).
 func (u StoreURL) String() string {
 	var b strings.Builder
 	b.WriteString(u.Scheme)
@@ -307,6 +310,7 @@ func ParseInputURI(s string) (InputURI, error) {
 	return InputURI{Store: u}, err
 }
 
+// String returns the URI of whichever field is set.
 func (u InputURI) String() string {
 	switch {
 	case !u.Datum.IsZero():

@@ -16,6 +16,8 @@ var (
 )
 
 // Event is an alias event. The set is sealed: only this package declares events.
+//
+//sumtype:decl
 type Event interface {
 	// EventType is the stable wire name, "alias.<Type>".
 	EventType() string

@@ -29,6 +29,8 @@ var (
 )
 
 // Event is a dataset event. The set is sealed: only this package declares events.
+//
+//sumtype:decl
 type Event interface {
 	// EventType is the stable wire name, "dataset.<Type>".
 	EventType() string

@@ -21,6 +21,8 @@ var (
 )
 
 // Event is a datum event. The set is sealed: only this package declares events.
+//
+//sumtype:decl
 type Event interface {
 	// EventType is the stable wire name, "datum.<Type>".
 	EventType() string

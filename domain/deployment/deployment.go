@@ -19,6 +19,8 @@ var (
 )
 
 // Event is a deployment event. The set is sealed: only this package declares events.
+//
+//sumtype:decl
 type Event interface {
 	// EventType is the stable wire name, "deployment.<Type>".
 	EventType() string

@@ -29,6 +29,8 @@ type Spec struct {
 }
 
 // Event is an environment event. The set is sealed: only this package declares events.
+//
+//sumtype:decl
 type Event interface {
 	// EventType is the stable wire name, "environment.<Type>".
 	EventType() string

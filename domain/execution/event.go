@@ -8,6 +8,8 @@ import (
 )
 
 // Event is an execution event. The set is sealed: only this package declares events.
+//
+//sumtype:decl
 type Event interface {
 	// EventType is the stable wire name, "execution.<Type>".
 	EventType() string

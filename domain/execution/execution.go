@@ -37,6 +37,7 @@ type TransitionError struct {
 	From, To domain.ExecutionStatus
 }
 
+// Error names both statuses: "execution: cannot go from complete to started".
 func (e *TransitionError) Error() string {
 	return fmt.Sprintf("execution: cannot go from %s to %s", e.From, e.To)
 }

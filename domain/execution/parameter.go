@@ -142,8 +142,8 @@ func (d ParameterDef) Check() error {
 		return bad("a flag cannot be multiple")
 	}
 	for _, c := range d.Choices {
-		if _, err := canonical(t, c); err != nil {
-			return bad("choice %.80q: %v", c, err)
+		if _, why := canonical(t, c); why != "" {
+			return bad("choice %.80q: %s", c, why)
 		}
 	}
 	return nil
@@ -185,9 +185,9 @@ func (d ParameterDef) Validate(values []string) (p Parameter, ok bool, err error
 		p.Multiple = d.Multiple
 	}
 	for i, v := range values {
-		c, err := canonical(t, v)
-		if err != nil {
-			return bad("%s %.80q: %v", source, v, err)
+		c, why := canonical(t, v)
+		if why != "" {
+			return bad("%s %.80q: %s", source, v, why)
 		}
 		if t == TypeInteger || t == TypeFloat {
 			f, _ := strconv.ParseFloat(c, 64)
@@ -238,37 +238,37 @@ func ValidateParameters(defs []ParameterDef, given map[string][]string) ([]Param
 	return out, nil
 }
 
-// canonical parses v as type t and returns its canonical text.
-func canonical(t ParameterType, v string) (string, error) {
+// canonical parses v as type t and returns its canonical text, or why it cannot.
+func canonical(t ParameterType, v string) (text, why string) {
 	switch t {
 	case TypeInteger:
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {
-			return "", fmt.Errorf("not a base-10 integer")
+			return "", "not a base-10 integer"
 		}
-		return strconv.FormatInt(n, 10), nil
+		return strconv.FormatInt(n, 10), ""
 	case TypeFloat:
 		f, err := strconv.ParseFloat(v, 64)
 		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || strings.ContainsAny(v, "xXpP_") {
-			return "", fmt.Errorf("not a finite decimal number")
+			return "", "not a finite decimal number"
 		}
-		return strconv.FormatFloat(f, 'g', -1, 64), nil
+		return strconv.FormatFloat(f, 'g', -1, 64), ""
 	case TypeFlag:
 		switch strings.ToLower(v) {
 		case "true", "yes", "1":
-			return "true", nil
+			return "true", ""
 		case "false", "no", "0":
-			return "false", nil
+			return "false", ""
 		}
-		return "", fmt.Errorf("not a flag value (true, false, yes, no, 1 or 0)")
+		return "", "not a flag value (true, false, yes, no, 1 or 0)"
 	}
 	switch {
 	case len(v) > MaxParameterValueLen:
-		return "", fmt.Errorf("longer than %d bytes", MaxParameterValueLen)
+		return "", fmt.Sprintf("longer than %d bytes", MaxParameterValueLen)
 	case !utf8.ValidString(v):
-		return "", fmt.Errorf("not valid UTF-8")
+		return "", "not valid UTF-8"
 	case strings.ContainsRune(v, 0):
-		return "", fmt.Errorf("NUL character not allowed")
+		return "", "NUL character not allowed"
 	}
-	return v, nil
+	return v, ""
 }

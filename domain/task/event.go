@@ -7,6 +7,8 @@ import (
 )
 
 // Event is a task event. The set is sealed: only this package declares events.
+//
+//sumtype:decl
 type Event interface {
 	// EventType is the stable wire name, "task.<Type>".
 	EventType() string
