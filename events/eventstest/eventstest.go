@@ -45,6 +45,7 @@ func Run(t *testing.T, f Features, newStore func(t *testing.T) events.Store) {
 		{"ConcurrentAppendOneWins", testOneWins},
 		{"ConcurrentStreams", testConcurrentStreams},
 		{"IdempotentRetry", testIdempotentRetry},
+		{"ConcurrentRetries", testConcurrentRetries},
 		{"ReadAllPaging", testReadAllPaging},
 		{"SubscribeHistoryThenLive", testSubscribeBoundary},
 		{"SubscribeSlowConsumer", testSubscribeSlow},
@@ -388,6 +389,31 @@ func testIdempotentRetry(t *testing.T, _ Features, newStore func(*testing.T) eve
 	}
 	if got := mustReadAll(t, s); len(got) != 3 {
 		t.Errorf("log has %d events, want 3", len(got))
+	}
+}
+
+func testConcurrentRetries(t *testing.T, _ Features, newStore func(*testing.T) events.Store) {
+	s, stream := newStore(t), uniqueStream(t)
+	recs := records(3)
+	results := make([]events.AppendResult, 8)
+	var wg sync.WaitGroup
+	for i := range results {
+		wg.Go(func() {
+			res, err := s.Append(t.Context(), stream, events.NoStream, recs...)
+			if err != nil {
+				t.Errorf("Append() error = %v, want every copy of the same append to succeed", err)
+			}
+			results[i] = res
+		})
+	}
+	wg.Wait()
+	for i, res := range results[1:] {
+		if diff := cmp.Diff(results[0], res); diff != "" {
+			t.Errorf("Append() copy %d result (-first +copy):\n%s", i+1, diff)
+		}
+	}
+	if got := mustLoad(t, s, stream, 0); len(got) != 3 {
+		t.Errorf("stream has %d events, want 3", len(got))
 	}
 }
 
