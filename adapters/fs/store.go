@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/stratahq/strata/blob"
 	"github.com/stratahq/strata/domain"
@@ -20,7 +21,8 @@ var _ blob.Store = (*Store)(nil)
 // Config locates a filesystem store.
 type Config struct {
 	// Dir is the root directory; it is created if missing. Content lives in
-	// Dir/blake3/<first two hex digits>/<hex address>, uploads in progress in Dir/tmp.
+	// Dir/blake3/<first two hex digits>/<hex address>, uploads in progress in Dir/tmp
+	// (New removes files there older than a day: leftovers of a crash).
 	Dir string
 }
 
@@ -48,7 +50,28 @@ func New(cfg Config) (*Store, error) {
 			return nil, fmt.Errorf("open fs store: %w", err)
 		}
 	}
-	return &Store{cfg: cfg}, nil
+	s := &Store{cfg: cfg}
+	s.removeStale(time.Now().Add(-staleAfter))
+	return s, nil
+}
+
+// staleAfter is how old a temporary file must be before New removes it: far longer than
+// any upload, so a Put still running in another process sharing Dir keeps its file.
+const staleAfter = 24 * time.Hour
+
+// removeStale deletes temporary files last written before cutoff: leftovers of Puts
+// interrupted by a crash. It is best effort; a leftover costs only disk space.
+func (s *Store) removeStale(cutoff time.Time) {
+	dir := filepath.Join(s.cfg.Dir, "tmp")
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if fi, err := e.Info(); err == nil && fi.ModTime().Before(cutoff) {
+			_ = os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
 }
 
 func (s *Store) path(d domain.Digest) string {
