@@ -1,0 +1,624 @@
+package projections
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+
+	"github.com/stratahq/strata/domain"
+	"github.com/stratahq/strata/events"
+)
+
+// Projection is one read model the Engine keeps current.
+type Projection interface {
+	// Name identifies the projection and its keys. It is fixed forever, non-empty and
+	// without NUL bytes.
+	Name() string
+	// Version is bumped whenever Apply changes what it writes: a projection whose stored
+	// version differs is rebuilt from position 0.
+	Version() int
+	// Apply applies one event to the projection's keys in tx. It is deterministic: it
+	// depends only on what tx holds, env and ev (never the clock or randomness), so a
+	// rebuild writes exactly the same keys. An error stops the engine; nothing of the
+	// batch is written.
+	Apply(tx Txn, env events.Envelope, ev events.Event) error
+}
+
+// Config tunes an Engine. The zero value is usable.
+type Config struct {
+	// BatchSize is the most events applied in one transaction (default 1000). Under
+	// load, batches fill up; when idle, every event is applied as it arrives.
+	BatchSize int
+	// Logger receives progress of rebuilds; default discards.
+	Logger *slog.Logger
+}
+
+func (c Config) withDefaults() Config {
+	if c.BatchSize <= 0 {
+		c.BatchSize = 1000
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c
+}
+
+// Errors of the engine.
+var (
+	// ErrUnknownProjection: the name is not one of the engine's projections.
+	ErrUnknownProjection = fmt.Errorf("projections: unknown projection: %w", domain.ErrNotFound)
+	// ErrNotReady: the projection's stored state is of another version and has not been
+	// reset yet (the engine has not started since the version changed).
+	ErrNotReady = fmt.Errorf("projections: projection not ready: %w", domain.ErrConflict)
+	// ErrRunning: Run was called while the engine already runs.
+	ErrRunning = fmt.Errorf("projections: engine already running: %w", domain.ErrConflict)
+)
+
+// meta is a projection's stored version, key generation and checkpoint (the position of
+// the last event applied).
+type meta struct {
+	version    int
+	generation uint64
+	checkpoint events.Position
+}
+
+// Status is where a projection stands.
+type Status struct {
+	Name       string
+	Version    int
+	Generation uint64
+	// Checkpoint is the position of the last event applied.
+	Checkpoint events.Position
+	// Head is the position of the last event in the log.
+	Head events.Position
+	// Lag is Head − Checkpoint: how many positions the projection is behind.
+	Lag uint64
+}
+
+// Engine feeds projections from the log. Create one with New, start it with Run.
+type Engine struct {
+	cfg    Config
+	log    events.Store
+	codec  *events.Codec
+	store  Store
+	projs  []Projection
+	byName map[string]Projection
+
+	applyMu sync.Mutex // serialises batches, resets and the metas they commit
+
+	mu      sync.Mutex // guards the fields below
+	metas   map[string]meta
+	wake    chan struct{} // closed when a checkpoint moves or a projection is reset
+	running bool
+
+	restart chan struct{} // tells Run to resubscribe from the lowest checkpoint
+}
+
+// New returns an engine feeding projs from log, decoding with codec and keeping state in
+// store. Names must be unique.
+func New(log events.Store, codec *events.Codec, store Store, cfg Config, projs ...Projection) (*Engine, error) {
+	e := &Engine{cfg: cfg.withDefaults(), log: log, codec: codec, store: store, projs: projs,
+		byName: map[string]Projection{}, metas: map[string]meta{}, wake: make(chan struct{}), restart: make(chan struct{}, 1)}
+	var errs []error
+	for _, p := range projs {
+		name := p.Name()
+		switch {
+		case name == "" || strings.ContainsRune(name, 0):
+			errs = append(errs, fmt.Errorf("new engine: projection name %q: want non-empty, without NUL: %w", name, domain.ErrInvalid))
+		case e.byName[name] != nil:
+			errs = append(errs, fmt.Errorf("new engine: projection %s given twice: %w", name, domain.ErrInvalid))
+		}
+		e.byName[name] = p
+	}
+	if log == nil || codec == nil || store == nil {
+		errs = append(errs, fmt.Errorf("new engine: log, codec and store are required: %w", domain.ErrInvalid))
+	}
+	return e, errors.Join(errs...)
+}
+
+// Projections returns the engine's projections.
+func (e *Engine) Projections() []Projection { return append([]Projection(nil), e.projs...) }
+
+// Run prepares the projections (resetting those whose version changed), catches each up
+// from its checkpoint and then follows the log until ctx ends (it returns ctx's error) or
+// applying fails (it returns that error, having written nothing of the failed batch).
+func (e *Engine) Run(ctx context.Context) error {
+	e.mu.Lock()
+	if e.running {
+		e.mu.Unlock()
+		return ErrRunning
+	}
+	e.running = true
+	e.mu.Unlock()
+	defer func() {
+		e.mu.Lock()
+		e.running = false
+		e.mu.Unlock()
+	}()
+	if err := e.init(ctx); err != nil {
+		return err
+	}
+	for {
+		err := e.follow(ctx)
+		if !errors.Is(err, errRestart) {
+			return err
+		}
+	}
+}
+
+var errRestart = errors.New("restart subscription")
+
+// follow subscribes from the lowest checkpoint and applies batches until ctx ends, a
+// restart is asked for (errRestart) or something fails.
+func (e *Engine) follow(ctx context.Context) error {
+	from := e.lowest()
+	subCtx, cancel := context.WithCancel(ctx)
+	ch := make(chan events.Envelope, 4*e.cfg.BatchSize)
+	subErr := make(chan error, 1)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		subErr <- e.log.Subscribe(subCtx, from, func(env events.Envelope) error {
+			select {
+			case ch <- env:
+				return nil
+			case <-subCtx.Done():
+				return subCtx.Err()
+			}
+		})
+	}()
+	defer func() {
+		cancel()
+		wg.Wait()
+	}()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-e.restart:
+			return errRestart
+		case err := <-subErr:
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return fmt.Errorf("follow the log from %d: %w", from, err)
+		case env := <-ch:
+			batch := []events.Envelope{env}
+		drain:
+			for len(batch) < e.cfg.BatchSize {
+				select {
+				case env := <-ch:
+					batch = append(batch, env)
+				default:
+					break drain
+				}
+			}
+			if err := e.Apply(ctx, from, batch...); err != nil {
+				return err
+			}
+			from = batch[len(batch)-1].Position
+		}
+	}
+}
+
+// init resets every projection whose stored version differs (a new key generation,
+// checkpoint 0) in one transaction, then deletes keys of old generations.
+func (e *Engine) init(ctx context.Context) error {
+	e.applyMu.Lock()
+	defer e.applyMu.Unlock()
+	metas := map[string]meta{}
+	err := e.store.Update(ctx, func(tx Txn) error {
+		for _, p := range e.projs {
+			m, ok, err := readMeta(tx, p.Name())
+			if err != nil {
+				return err
+			}
+			if !ok || m.version != p.Version() {
+				e.cfg.Logger.Info("rebuilding projection", "projection", p.Name(), "from_version", m.version, "to_version", p.Version())
+				m = meta{version: p.Version(), generation: m.generation + 1}
+				if err := writeMeta(tx, p.Name(), m); err != nil {
+					return err
+				}
+			}
+			metas[p.Name()] = m
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("prepare projections: %w", err)
+	}
+	e.publish(metas)
+	return e.cleanup(ctx)
+}
+
+// Rebuild resets the projection name to a new, empty generation with checkpoint 0; the
+// running engine then rebuilds it from the log while the others carry on. The reset is
+// one transaction, so a crash leaves either the old state or the empty new one.
+func (e *Engine) Rebuild(ctx context.Context, name string) error {
+	p := e.byName[name]
+	if p == nil {
+		return fmt.Errorf("rebuild %s: %w", name, ErrUnknownProjection)
+	}
+	e.applyMu.Lock()
+	var m meta
+	err := e.store.Update(ctx, func(tx Txn) error {
+		old, _, err := readMeta(tx, name)
+		if err != nil {
+			return err
+		}
+		m = meta{version: p.Version(), generation: old.generation + 1}
+		return writeMeta(tx, name, m)
+	})
+	if err == nil {
+		e.publish(map[string]meta{name: m})
+	}
+	e.applyMu.Unlock()
+	if err != nil {
+		return fmt.Errorf("rebuild %s: %w", name, err)
+	}
+	select {
+	case e.restart <- struct{}{}:
+	default:
+	}
+	return e.cleanup(ctx)
+}
+
+// Apply applies envs, which must directly follow position after in the log, to every
+// projection whose checkpoint is at least after (one that is further behind would skip
+// events; it catches up from its own checkpoint later). Envelopes at or below a
+// projection's checkpoint are skipped, so applying an envelope again is a no-op. The
+// state changes and new checkpoints of one call are one transaction, split in halves
+// while the store answers ErrTooBig.
+func (e *Engine) Apply(ctx context.Context, after events.Position, envs ...events.Envelope) error {
+	if len(envs) == 0 {
+		return nil
+	}
+	decoded := make([]events.Event, len(envs))
+	for i, env := range envs {
+		ev, err := e.codec.Decode(env)
+		if err != nil {
+			return fmt.Errorf("apply: %w", err)
+		}
+		decoded[i] = ev
+	}
+	e.applyMu.Lock()
+	defer e.applyMu.Unlock()
+	return e.apply(ctx, after, envs, decoded)
+}
+
+func (e *Engine) apply(ctx context.Context, after events.Position, envs []events.Envelope, decoded []events.Event) error {
+	e.mu.Lock()
+	cur := make(map[string]meta, len(e.metas))
+	for k, v := range e.metas {
+		cur[k] = v
+	}
+	e.mu.Unlock()
+	next := map[string]meta{}
+	last := envs[len(envs)-1].Position
+	err := e.store.Update(ctx, func(tx Txn) error {
+		clear(next)
+		for _, p := range e.projs {
+			m, ok := cur[p.Name()]
+			if !ok || m.checkpoint < after || m.checkpoint >= last {
+				continue
+			}
+			ptx := &prefixed{tx: tx, prefix: dataPrefix(p.Name(), m.generation)}
+			for i, env := range envs {
+				if env.Position <= m.checkpoint {
+					continue
+				}
+				if err := p.Apply(ptx, env, decoded[i]); err != nil {
+					return fmt.Errorf("projection %s: apply %s at position %d: %w", p.Name(), env.Type, env.Position, err)
+				}
+			}
+			m.checkpoint = last
+			if err := writeMeta(tx, p.Name(), m); err != nil {
+				return err
+			}
+			next[p.Name()] = m
+		}
+		return nil
+	})
+	if errors.Is(err, ErrTooBig) && len(envs) > 1 {
+		half := len(envs) / 2
+		if err := e.apply(ctx, after, envs[:half], decoded[:half]); err != nil {
+			return err
+		}
+		return e.apply(ctx, envs[half-1].Position, envs[half:], decoded[half:])
+	}
+	if err != nil {
+		return err
+	}
+	e.publish(next)
+	return nil
+}
+
+// cleanup deletes the keys of every projection's old generations, a bounded number per
+// transaction: they are invisible already, so deleting them in pieces is safe.
+func (e *Engine) cleanup(ctx context.Context) error {
+	for _, p := range e.projs {
+		m, ok := e.meta(p.Name())
+		if !ok {
+			continue
+		}
+		all := dataPrefix(p.Name(), 0)
+		all = all[:len(all)-8]
+		keep := dataPrefix(p.Name(), m.generation)
+		for {
+			var n int
+			err := e.store.Update(ctx, func(tx Txn) error {
+				var stale [][]byte
+				err := tx.Scan(all, nil, false, func(k, _ []byte) bool {
+					if bytes.HasPrefix(k, keep) || len(stale) == 10_000 {
+						return false
+					}
+					stale = append(stale, bytes.Clone(k))
+					return true
+				})
+				if err != nil {
+					return err
+				}
+				for _, k := range stale {
+					if err := tx.Delete(k); err != nil {
+						return err
+					}
+				}
+				n = len(stale)
+				return nil
+			})
+			if err != nil {
+				return fmt.Errorf("delete old keys of %s: %w", p.Name(), err)
+			}
+			if n == 0 {
+				break
+			}
+		}
+	}
+	return nil
+}
+
+func (e *Engine) publish(metas map[string]meta) {
+	if len(metas) == 0 {
+		return
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for k, v := range metas {
+		e.metas[k] = v
+	}
+	close(e.wake)
+	e.wake = make(chan struct{})
+}
+
+func (e *Engine) meta(name string) (meta, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	m, ok := e.metas[name]
+	return m, ok
+}
+
+// lowest returns the lowest checkpoint of all projections.
+func (e *Engine) lowest() events.Position {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.lowestLocked()
+}
+
+func (e *Engine) lowestLocked() events.Position {
+	var low events.Position
+	for i, p := range e.projs {
+		m := e.metas[p.Name()]
+		if i == 0 || m.checkpoint < low {
+			low = m.checkpoint
+		}
+	}
+	return low
+}
+
+// WaitFor blocks until every projection has applied position pos (read your writes), or
+// ctx ends (its error).
+func (e *Engine) WaitFor(ctx context.Context, pos events.Position) error {
+	for {
+		e.mu.Lock()
+		ready := len(e.metas) == len(e.projs) && e.lowestLocked() >= pos
+		wake := e.wake
+		e.mu.Unlock()
+		if ready {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("wait for position %d: %w", pos, ctx.Err())
+		case <-wake:
+		}
+	}
+}
+
+// Status returns where every projection stands, with its lag behind the log's head.
+func (e *Engine) Status(ctx context.Context) ([]Status, error) {
+	head, err := Head(ctx, e.log)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Status, 0, len(e.projs))
+	err = e.store.View(ctx, func(r Reader) error {
+		for _, p := range e.projs {
+			m, _, err := readMeta(r, p.Name())
+			if err != nil {
+				return err
+			}
+			s := Status{Name: p.Name(), Version: m.version, Generation: m.generation, Checkpoint: m.checkpoint, Head: head}
+			if head > m.checkpoint {
+				s.Lag = uint64(head - m.checkpoint)
+			}
+			out = append(out, s)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read projection status: %w", err)
+	}
+	return out, nil
+}
+
+// Header is implemented by event stores that know their last position cheaply.
+type Header interface {
+	Head(ctx context.Context) (events.Position, error)
+}
+
+// Head returns the position of the last event in log: from Header if log has it,
+// otherwise by a binary search with ReadAll.
+func Head(ctx context.Context, log events.Store) (events.Position, error) {
+	if h, ok := log.(Header); ok {
+		return h.Head(ctx)
+	}
+	exists := func(after events.Position) (bool, error) {
+		page, err := log.ReadAll(ctx, after, 1)
+		if err != nil {
+			return false, fmt.Errorf("find the head of the log: %w", err)
+		}
+		return len(page) > 0, nil
+	}
+	// The head is the smallest p with no event after it.
+	lo, hi := events.Position(0), events.Position(1)
+	for {
+		ok, err := exists(hi)
+		if err != nil {
+			return 0, err
+		}
+		if !ok {
+			break
+		}
+		lo, hi = hi, hi*2
+	}
+	if ok, err := exists(lo); err != nil || !ok {
+		return lo, err
+	}
+	for hi-lo > 1 { // an event after lo, none after hi
+		mid := lo + (hi-lo)/2
+		ok, err := exists(mid)
+		if err != nil {
+			return 0, err
+		}
+		if ok {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	page, err := log.ReadAll(ctx, lo, 1)
+	if err != nil || len(page) == 0 {
+		return hi, err
+	}
+	return page[0].Position, nil
+}
+
+// View runs fn on a snapshot of the projection name's keys.
+func (e *Engine) View(ctx context.Context, name string, fn func(Reader) error) error {
+	p := e.byName[name]
+	if p == nil {
+		return fmt.Errorf("view %s: %w", name, ErrUnknownProjection)
+	}
+	return e.store.View(ctx, func(r Reader) error {
+		m, ok, err := readMeta(r, name)
+		if err != nil {
+			return err
+		}
+		if !ok || m.version != p.Version() {
+			return fmt.Errorf("view %s: %w", name, ErrNotReady)
+		}
+		return fn(&prefixed{tx: readOnly{r}, prefix: dataPrefix(name, m.generation)})
+	})
+}
+
+// Checkpoint returns the position of the last event the projection name applied.
+func (e *Engine) Checkpoint(name string) (events.Position, bool) {
+	m, ok := e.meta(name)
+	return m.checkpoint, ok
+}
+
+// Digest returns a SHA-256 of every key and value of the projection name, in key order:
+// equal digests mean equal state.
+func (e *Engine) Digest(ctx context.Context, name string) ([32]byte, error) {
+	var sum [32]byte
+	err := e.View(ctx, name, func(r Reader) error {
+		h := sha256.New()
+		var n [8]byte
+		err := r.Scan(nil, nil, false, func(k, v []byte) bool {
+			h.Write(binary.BigEndian.AppendUint32(n[:0], uint32(len(k))))
+			h.Write(k)
+			h.Write(binary.BigEndian.AppendUint32(n[:0], uint32(len(v))))
+			h.Write(v)
+			return true
+		})
+		h.Sum(sum[:0])
+		return err
+	})
+	return sum, err
+}
+
+func metaKey(name string) []byte { return append([]byte("m\x00"), name...) }
+
+func dataPrefix(name string, gen uint64) []byte {
+	k := append([]byte("d\x00"), name...)
+	k = append(k, 0)
+	return binary.BigEndian.AppendUint64(k, gen)
+}
+
+func readMeta(r Reader, name string) (meta, bool, error) {
+	v, ok, err := r.Get(metaKey(name))
+	if err != nil || !ok {
+		return meta{}, false, err
+	}
+	if len(v) != 20 {
+		return meta{}, false, fmt.Errorf("read checkpoint of %s: %d bytes, want 20", name, len(v))
+	}
+	return meta{version: int(binary.BigEndian.Uint32(v)), generation: binary.BigEndian.Uint64(v[4:]), checkpoint: events.Position(binary.BigEndian.Uint64(v[12:]))}, true, nil
+}
+
+func writeMeta(tx Txn, name string, m meta) error {
+	v := binary.BigEndian.AppendUint32(make([]byte, 0, 20), uint32(m.version))
+	v = binary.BigEndian.AppendUint64(v, m.generation)
+	v = binary.BigEndian.AppendUint64(v, uint64(m.checkpoint))
+	return tx.Set(metaKey(name), v)
+}
+
+// prefixed is a Txn confined to the keys under prefix, which it hides.
+type prefixed struct {
+	tx     Txn
+	prefix []byte
+	buf    []byte
+}
+
+func (p *prefixed) key(k []byte) []byte {
+	out := make([]byte, 0, len(p.prefix)+len(k))
+	return append(append(out, p.prefix...), k...)
+}
+
+func (p *prefixed) Get(key []byte) ([]byte, bool, error) { return p.tx.Get(p.key(key)) }
+func (p *prefixed) Set(key, value []byte) error          { return p.tx.Set(p.key(key), value) }
+func (p *prefixed) Delete(key []byte) error              { return p.tx.Delete(p.key(key)) }
+
+func (p *prefixed) Scan(prefix, seek []byte, reverse bool, fn func(key, value []byte) bool) error {
+	var s []byte
+	if seek != nil {
+		s = p.key(seek)
+	}
+	n := len(p.prefix)
+	return p.tx.Scan(p.key(prefix), s, reverse, func(k, v []byte) bool { return fn(k[n:], v) })
+}
+
+// readOnly makes a Reader a Txn whose writes fail, for View.
+type readOnly struct{ Reader }
+
+var errReadOnly = fmt.Errorf("projections: write in a read-only view: %w", domain.ErrInvalid)
+
+func (readOnly) Set(_, _ []byte) error { return errReadOnly }
+func (readOnly) Delete(_ []byte) error { return errReadOnly }

@@ -1,0 +1,579 @@
+package projections
+
+import (
+	"bytes"
+	"cmp"
+	"encoding/base64"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/stratahq/strata/domain"
+	"github.com/stratahq/strata/domain/environment"
+	"github.com/stratahq/strata/domain/execution"
+	"github.com/stratahq/strata/events"
+)
+
+// Executions is the read model of executions: the table (filter, sort, paginate, count by
+// status), the detail of one execution and its metadata points and resource samples.
+//
+// Keys: e execution → Execution; n project number → execution; t project tag number →
+// execution; m execution seq → MetadataPoint; r execution seq → ResourceSample;
+// env environment → price per hour.
+type Executions struct{}
+
+// Output is one output file of an execution.
+type Output struct {
+	Datum      domain.DatumID             `json:"datum"`
+	Path       string                     `json:"path"`
+	Properties map[string]json.RawMessage `json:"properties,omitempty"`
+	At         time.Time                  `json:"at"`
+}
+
+// InputFile is one input file as downloaded and hashed.
+type InputFile struct {
+	Input    string         `json:"input"`
+	URI      string         `json:"uri"`
+	Datum    domain.DatumID `json:"datum,omitempty"`
+	FileName string         `json:"file_name"`
+	Size     int64          `json:"size"`
+	MD5      domain.MD5     `json:"md5"`
+	SHA1     domain.SHA1    `json:"sha1"`
+	SHA256   domain.SHA256  `json:"sha256"`
+	BLAKE3   domain.Digest  `json:"blake3"`
+}
+
+// ResourceSummary sums up an execution's resource samples.
+type ResourceSummary struct {
+	Samples        int     `json:"samples"`
+	MeanCPUPercent float64 `json:"mean_cpu_percent"`
+	MaxCPUPercent  float64 `json:"max_cpu_percent"`
+	MaxMemoryBytes int64   `json:"max_memory_bytes"`
+	MaxGPUPercent  float64 `json:"max_gpu_percent,omitempty"`
+	MaxGPUMemory   int64   `json:"max_gpu_memory_bytes,omitempty"`
+}
+
+// ResourceSample is one sample of the resource series.
+type ResourceSample struct {
+	CPUPercent  float64               `json:"cpu_percent"`
+	MemoryBytes int64                 `json:"memory_bytes"`
+	GPUs        []execution.GPUSample `json:"gpus,omitempty"`
+	At          time.Time             `json:"at"`
+}
+
+// Execution is an execution's detail, as the table and the detail page show it.
+type Execution struct {
+	ID                   domain.ExecutionID              `json:"id"`
+	Project              domain.ProjectID                `json:"project"`
+	Number               int                             `json:"number"`
+	Step                 string                          `json:"step"`
+	Title                string                          `json:"title,omitempty"`
+	Code                 execution.Code                  `json:"code"`
+	Image                string                          `json:"image"`
+	ImageDigest          string                          `json:"image_digest,omitempty"`
+	Commands             []string                        `json:"commands"`
+	Parameters           []execution.Parameter           `json:"parameters,omitempty"`
+	Inputs               []execution.Input               `json:"inputs,omitempty"`
+	InputFiles           []InputFile                     `json:"input_files,omitempty"`
+	Environment          domain.EnvironmentID            `json:"environment"`
+	PricePerHour         domain.Money                    `json:"price_per_hour"`
+	EnvironmentVariables []execution.EnvironmentVariable `json:"environment_variables,omitempty"`
+	Host                 string                          `json:"host,omitempty"`
+	Hardware             execution.Hardware              `json:"hardware"`
+	Creator              domain.UserID                   `json:"creator"`
+	Task                 domain.TaskID                   `json:"task,omitempty"`
+	Tags                 []string                        `json:"tags,omitempty"`
+	Status               domain.ExecutionStatus          `json:"status"`
+	ExitCode             int                             `json:"exit_code,omitempty"`
+	Reason               string                          `json:"reason,omitempty"`
+	StopRequestedBy      domain.UserID                   `json:"stop_requested_by,omitempty"`
+	CreatedAt            time.Time                       `json:"created_at"`
+	QueuedAt             time.Time                       `json:"queued_at,omitzero"`
+	StartedAt            time.Time                       `json:"started_at,omitzero"`
+	EndedAt              time.Time                       `json:"ended_at,omitzero"`
+	Outputs              []Output                        `json:"outputs,omitempty"`
+	Metadata             map[string]json.RawMessage      `json:"metadata,omitempty"` // latest value per key
+	MetadataPoints       int                             `json:"metadata_points"`
+	Resources            ResourceSummary                 `json:"resources"`
+	// Warnings are filled in by Reads from the Inputs read model.
+	Warnings []InputWarning `json:"warnings,omitempty"`
+	// Position is where the execution was created; Updated where it last changed.
+	Position events.Position `json:"position"`
+	Updated  events.Position `json:"updated"`
+}
+
+// Duration is how long the execution ran: start to end, or to now while running.
+func (x Execution) Duration(now time.Time) time.Duration {
+	if x.StartedAt.IsZero() {
+		return 0
+	}
+	end := x.EndedAt
+	if end.IsZero() {
+		end = now
+	}
+	return max(end.Sub(x.StartedAt), 0)
+}
+
+// Cost is the environment's price per hour times the duration.
+func (x Execution) Cost(now time.Time) domain.Money { return x.PricePerHour.PerHour(x.Duration(now)) }
+
+// MetadataPoint is one metadata point: its time and values.
+type MetadataPoint struct {
+	Time   time.Time                  `json:"_time"`
+	Values map[string]json.RawMessage `json:"values"`
+}
+
+// Name returns "executions".
+func (Executions) Name() string { return "executions" }
+
+// Version returns the layout version.
+func (Executions) Version() int { return 1 }
+
+// Apply folds execution and environment events into the table.
+func (Executions) Apply(tx Txn, env events.Envelope, ev events.Event) error {
+	switch e := ev.(type) {
+	case environment.Created:
+		return tx.Set(key("env", string(e.Environment)), []byte(e.Spec.PricePerHour.String()))
+	case environment.Updated:
+		return tx.Set(key("env", string(e.Environment)), []byte(e.Spec.PricePerHour.String()))
+	case execution.Created:
+		x := Execution{ID: e.Execution, Project: e.Project, Number: e.Number, Step: e.Step, Title: e.Title, Code: e.Code,
+			Image: e.Image, Commands: e.Commands, Parameters: e.Parameters, Inputs: e.Inputs, Environment: e.Environment,
+			EnvironmentVariables: e.EnvironmentVariables, Creator: e.Creator, Task: e.Task, Tags: e.Tags,
+			Status: domain.StatusCreated, CreatedAt: e.At, Position: env.Position, Updated: env.Position}
+		if v, ok, err := tx.Get(key("env", string(e.Environment))); err != nil {
+			return err
+		} else if ok {
+			x.PricePerHour, _ = domain.ParseMoney(string(v))
+		}
+		if err := tx.Set(withUint(prefixOf("n", string(e.Project)), uint64(e.Number)), []byte(e.Execution)); err != nil {
+			return err
+		}
+		for _, t := range e.Tags {
+			if err := tx.Set(withUint(prefixOf("t", string(e.Project), t), uint64(e.Number)), []byte(e.Execution)); err != nil {
+				return err
+			}
+		}
+		return putJSON(tx, key("e", string(e.Execution)), x)
+	case execution.Event:
+		return updateExecution(tx, env, e)
+	}
+	return nil
+}
+
+func executionOf(e execution.Event) domain.ExecutionID {
+	switch e := e.(type) {
+	case execution.Queued:
+		return e.Execution
+	case execution.Started:
+		return e.Execution
+	case execution.InputHashed:
+		return e.Execution
+	case execution.MetadataRecorded:
+		return e.Execution
+	case execution.ResourcesSampled:
+		return e.Execution
+	case execution.OutputRecorded:
+		return e.Execution
+	case execution.Finished:
+		return e.Execution
+	case execution.StopRequested:
+		return e.Execution
+	case execution.Stopped:
+		return e.Execution
+	case execution.Crashed:
+		return e.Execution
+	case execution.TagsAdded:
+		return e.Execution
+	case execution.TagsRemoved:
+		return e.Execution
+	case execution.Created:
+		return e.Execution
+	}
+	return ""
+}
+
+func updateExecution(tx Txn, env events.Envelope, ev execution.Event) error {
+	k := key("e", string(executionOf(ev)))
+	var x Execution
+	if ok, err := getJSON(tx, k, &x); err != nil || !ok {
+		return err
+	}
+	switch e := ev.(type) {
+	case execution.Queued:
+		x.Status, x.QueuedAt = domain.StatusQueued, e.At
+	case execution.Started:
+		x.Status, x.StartedAt, x.Host, x.Hardware, x.ImageDigest = domain.StatusStarted, e.At, e.Host, e.Hardware, e.ImageDigest
+	case execution.Finished:
+		x.Status, x.ExitCode, x.Reason, x.EndedAt = e.Status, e.ExitCode, e.Reason, e.At
+	case execution.StopRequested:
+		x.Status, x.StopRequestedBy = domain.StatusStopping, e.By
+	case execution.Stopped:
+		x.Status, x.EndedAt = domain.StatusStopped, e.At
+	case execution.Crashed:
+		x.Status, x.Reason, x.EndedAt = domain.StatusCrashed, e.Reason, e.At
+	case execution.InputHashed:
+		x.InputFiles = append(x.InputFiles, InputFile{Input: e.Input, URI: e.URI, Datum: e.Datum, FileName: e.FileName, Size: e.Size,
+			MD5: e.MD5, SHA1: e.SHA1, SHA256: e.SHA256, BLAKE3: e.BLAKE3})
+	case execution.MetadataRecorded:
+		if x.Metadata == nil {
+			x.Metadata = map[string]json.RawMessage{}
+		}
+		for _, p := range e.Points {
+			for k, v := range p.Values {
+				x.Metadata[k] = v
+			}
+			if err := putJSON(tx, withUint(prefixOf("m", string(x.ID)), uint64(x.MetadataPoints)), MetadataPoint(p)); err != nil {
+				return err
+			}
+			x.MetadataPoints++
+		}
+	case execution.ResourcesSampled:
+		s := &x.Resources
+		s.MeanCPUPercent = (s.MeanCPUPercent*float64(s.Samples) + e.CPUPercent) / float64(s.Samples+1)
+		s.MaxCPUPercent = max(s.MaxCPUPercent, e.CPUPercent)
+		s.MaxMemoryBytes = max(s.MaxMemoryBytes, e.MemoryBytes)
+		for _, g := range e.GPUs {
+			s.MaxGPUPercent = max(s.MaxGPUPercent, g.UtilizationPercent)
+			s.MaxGPUMemory = max(s.MaxGPUMemory, g.MemoryBytes)
+		}
+		sample := ResourceSample{CPUPercent: e.CPUPercent, MemoryBytes: e.MemoryBytes, GPUs: e.GPUs, At: e.At}
+		if err := putJSON(tx, withUint(prefixOf("r", string(x.ID)), uint64(s.Samples)), sample); err != nil {
+			return err
+		}
+		s.Samples++
+	case execution.OutputRecorded:
+		x.Outputs = append(x.Outputs, Output{Datum: e.Datum, Path: e.Path, Properties: e.Properties, At: e.At})
+	case execution.TagsAdded:
+		x.Tags = append(x.Tags, e.Tags...)
+		for _, t := range e.Tags {
+			if err := tx.Set(withUint(prefixOf("t", string(x.Project), t), uint64(x.Number)), []byte(x.ID)); err != nil {
+				return err
+			}
+		}
+	case execution.TagsRemoved:
+		x.Tags = slices.DeleteFunc(x.Tags, func(t string) bool { return slices.Contains(e.Tags, t) })
+		for _, t := range e.Tags {
+			if err := tx.Delete(withUint(prefixOf("t", string(x.Project), t), uint64(x.Number))); err != nil {
+				return err
+			}
+		}
+	}
+	x.Updated = env.Position
+	return putJSON(tx, k, x)
+}
+
+// Get returns the detail of an execution (without Warnings; see Reads.Execution).
+func (Executions) Get(r Reader, id domain.ExecutionID) (Execution, error) {
+	var x Execution
+	ok, err := getJSON(r, key("e", string(id)), &x)
+	if err != nil {
+		return Execution{}, fmt.Errorf("get execution %s: %w", id, err)
+	}
+	if !ok {
+		return Execution{}, fmt.Errorf("execution %s: %w", id, ErrNotFound)
+	}
+	return x, nil
+}
+
+// ByNumber returns the execution #number of project.
+func (xs Executions) ByNumber(r Reader, project domain.ProjectID, number int) (Execution, error) {
+	id, ok, err := r.Get(withUint(prefixOf("n", string(project)), uint64(number)))
+	if err != nil {
+		return Execution{}, fmt.Errorf("get execution #%d: %w", number, err)
+	}
+	if !ok {
+		return Execution{}, fmt.Errorf("execution #%d: %w", number, ErrNotFound)
+	}
+	return xs.Get(r, domain.ExecutionID(id))
+}
+
+// Metadata returns an execution's metadata points, in order.
+func (Executions) Metadata(r Reader, id domain.ExecutionID) ([]MetadataPoint, error) {
+	var out []MetadataPoint
+	err := scanJSON(r, prefixOf("m", string(id)), nil, false, func(_ []byte, p MetadataPoint) bool {
+		out = append(out, p)
+		return true
+	})
+	if err != nil {
+		return nil, fmt.Errorf("metadata of %s: %w", id, err)
+	}
+	return out, nil
+}
+
+// Resources returns an execution's resource samples, in order.
+func (Executions) Resources(r Reader, id domain.ExecutionID) ([]ResourceSample, error) {
+	var out []ResourceSample
+	err := scanJSON(r, prefixOf("r", string(id)), nil, false, func(_ []byte, s ResourceSample) bool {
+		out = append(out, s)
+		return true
+	})
+	if err != nil {
+		return nil, fmt.Errorf("resources of %s: %w", id, err)
+	}
+	return out, nil
+}
+
+// WriteMetadataCSV writes points as CSV: a header of _time and every key (sorted), then
+// one row per point with _time in RFC 3339 and each value as JSON text (strings
+// unquoted); a key the point lacks is an empty cell.
+func WriteMetadataCSV(w io.Writer, points []MetadataPoint) error {
+	seen := map[string]bool{}
+	var keys []string
+	for _, p := range points {
+		for k := range p.Values {
+			if !seen[k] {
+				seen[k] = true
+				keys = append(keys, k)
+			}
+		}
+	}
+	sort.Strings(keys)
+	cw := csv.NewWriter(w)
+	if err := cw.Write(append([]string{"_time"}, keys...)); err != nil {
+		return fmt.Errorf("write metadata csv: %w", err)
+	}
+	row := make([]string, len(keys)+1)
+	for _, p := range points {
+		row[0] = p.Time.UTC().Format(time.RFC3339Nano)
+		for i, k := range keys {
+			row[i+1] = ""
+			if v, ok := p.Values[k]; ok {
+				var s string
+				if json.Unmarshal(v, &s) == nil {
+					row[i+1] = s
+				} else {
+					row[i+1] = string(v)
+				}
+			}
+		}
+		if err := cw.Write(row); err != nil {
+			return fmt.Errorf("write metadata csv: %w", err)
+		}
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return fmt.Errorf("write metadata csv: %w", err)
+	}
+	return nil
+}
+
+// WriteMetadataJSON writes points as a JSON array of objects, each with _time and the
+// point's keys, as Valohai prints them.
+func WriteMetadataJSON(w io.Writer, points []MetadataPoint) error {
+	out := make([]map[string]json.RawMessage, len(points))
+	for i, p := range points {
+		m := make(map[string]json.RawMessage, len(p.Values)+1)
+		for k, v := range p.Values {
+			m[k] = v
+		}
+		t, _ := json.Marshal(p.Time.UTC().Format(time.RFC3339Nano))
+		m["_time"] = t
+		out[i] = m
+	}
+	if err := json.NewEncoder(w).Encode(out); err != nil {
+		return fmt.Errorf("write metadata json: %w", err)
+	}
+	return nil
+}
+
+// SortBy names what the table is sorted by.
+type SortBy string
+
+// Table sort orders.
+const (
+	SortNumber   SortBy = "number"
+	SortCreated  SortBy = "created"
+	SortDuration SortBy = "duration"
+	SortCost     SortBy = "cost"
+	SortMetadata SortBy = "metadata" // the latest value of ExecutionQuery.MetadataKey
+)
+
+// ExecutionQuery selects, orders and pages the execution table of one project.
+type ExecutionQuery struct {
+	Project     domain.ProjectID
+	Statuses    []domain.ExecutionStatus // any of them; empty: all
+	Step        string
+	Tags        []string // all of them
+	Creator     domain.UserID
+	Task        domain.TaskID
+	Environment domain.EnvironmentID
+	// CreatedAfter and CreatedBefore bound the creation time (inclusive; zero: unbounded).
+	CreatedAfter, CreatedBefore time.Time
+	Sort                        SortBy // default SortNumber
+	MetadataKey                 string // for SortMetadata
+	Descending                  bool
+	// Limit is the page size (default 50, at most 1000); Cursor is the Next of the
+	// previous page.
+	Limit  int
+	Cursor string
+	// Now is the time the duration and cost of running executions are measured at.
+	Now time.Time
+	// AsOf is used by Reads; the Executions methods read what their Reader holds.
+	AsOf AsOf
+}
+
+// ExecutionPage is one page of the table.
+type ExecutionPage struct {
+	Items []Execution
+	// Next is the cursor of the next page, empty on the last.
+	Next string
+	// Total is how many executions match; Counts how many of those (status filter
+	// aside) are in each status.
+	Total  int
+	Counts map[domain.ExecutionStatus]int
+}
+
+// sortValue orders executions: numbers before strings, missing values last.
+type sortValue struct {
+	Missing bool    `json:"m,omitempty"`
+	IsStr   bool    `json:"s,omitempty"`
+	Num     float64 `json:"n,omitempty"`
+	Str     string  `json:"t,omitempty"`
+	Number  int     `json:"x"`
+}
+
+func compareSort(a, b sortValue, desc bool) int {
+	if a.Missing != b.Missing {
+		if a.Missing {
+			return 1
+		}
+		return -1
+	}
+	c := 0
+	switch {
+	case a.Missing:
+	case a.IsStr != b.IsStr:
+		c = -1
+		if a.IsStr {
+			c = 1
+		}
+	case a.IsStr:
+		c = cmp.Compare(a.Str, b.Str)
+	default:
+		c = cmp.Compare(a.Num, b.Num)
+	}
+	if c == 0 {
+		c = cmp.Compare(a.Number, b.Number)
+	}
+	if desc {
+		c = -c
+	}
+	return c
+}
+
+func (q ExecutionQuery) value(x Execution) sortValue {
+	v := sortValue{Number: x.Number}
+	switch q.Sort {
+	case SortCreated:
+		v.Num = float64(x.CreatedAt.UnixNano())
+	case SortDuration:
+		v.Num = float64(x.Duration(q.Now))
+	case SortCost:
+		v.Num = float64(x.Cost(q.Now))
+	case SortMetadata:
+		raw, ok := x.Metadata[q.MetadataKey]
+		if !ok {
+			v.Missing = true
+			break
+		}
+		var f float64
+		var s string
+		switch {
+		case json.Unmarshal(raw, &f) == nil && !math.IsNaN(f):
+			v.Num = f
+		case json.Unmarshal(raw, &s) == nil:
+			v.IsStr, v.Str = true, s
+		default:
+			v.IsStr, v.Str = true, string(raw)
+		}
+	default:
+		v.Num = float64(x.Number)
+	}
+	return v
+}
+
+func (q ExecutionQuery) match(x Execution) bool {
+	return (q.Step == "" || x.Step == q.Step) && (q.Creator == "" || x.Creator == q.Creator) &&
+		(q.Task == "" || x.Task == q.Task) && (q.Environment == "" || x.Environment == q.Environment) &&
+		(q.CreatedAfter.IsZero() || !x.CreatedAt.Before(q.CreatedAfter)) &&
+		(q.CreatedBefore.IsZero() || !x.CreatedAt.After(q.CreatedBefore)) &&
+		!slices.ContainsFunc(q.Tags, func(t string) bool { return !slices.Contains(x.Tags, t) })
+}
+
+// List returns one page of the table.
+func (xs Executions) List(r Reader, q ExecutionQuery) (ExecutionPage, error) {
+	if q.Limit <= 0 {
+		q.Limit = 50
+	}
+	q.Limit = min(q.Limit, 1000)
+	if q.Now.IsZero() {
+		q.Now = time.Now()
+	}
+	if q.Sort == "" {
+		q.Sort = SortNumber
+	}
+	var after *sortValue
+	if q.Cursor != "" {
+		b, err := base64.RawURLEncoding.DecodeString(q.Cursor)
+		var v sortValue
+		if err == nil {
+			err = json.Unmarshal(b, &v)
+		}
+		if err != nil {
+			return ExecutionPage{}, fmt.Errorf("list executions: cursor %.40q: %w", q.Cursor, domain.ErrInvalid)
+		}
+		after = &v
+	}
+	index := prefixOf("n", string(q.Project))
+	if len(q.Tags) > 0 {
+		index = prefixOf("t", string(q.Project), q.Tags[0])
+	}
+	page := ExecutionPage{Counts: map[domain.ExecutionStatus]int{}}
+	type row struct {
+		x Execution
+		v sortValue
+	}
+	var rows []row
+	var ids [][]byte
+	err := r.Scan(index, nil, false, func(_, v []byte) bool {
+		ids = append(ids, bytes.Clone(v))
+		return true
+	})
+	if err != nil {
+		return ExecutionPage{}, fmt.Errorf("list executions: %w", err)
+	}
+	for _, id := range ids {
+		var x Execution
+		if ok, err := getJSON(r, key("e", string(id)), &x); err != nil {
+			return ExecutionPage{}, fmt.Errorf("list executions: %w", err)
+		} else if !ok || !q.match(x) {
+			continue
+		}
+		page.Counts[x.Status]++
+		if len(q.Statuses) > 0 && !slices.Contains(q.Statuses, x.Status) {
+			continue
+		}
+		page.Total++
+		v := q.value(x)
+		if after != nil && compareSort(v, *after, q.Descending) <= 0 {
+			continue
+		}
+		rows = append(rows, row{x, v})
+	}
+	slices.SortFunc(rows, func(a, b row) int { return compareSort(a.v, b.v, q.Descending) })
+	if len(rows) > q.Limit {
+		b, _ := json.Marshal(rows[q.Limit-1].v)
+		page.Next = base64.RawURLEncoding.EncodeToString(b)
+		rows = rows[:q.Limit]
+	}
+	for _, r := range rows {
+		page.Items = append(page.Items, r.x)
+	}
+	return page, nil
+}
