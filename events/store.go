@@ -1,7 +1,6 @@
 package events
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -87,21 +86,20 @@ func ValidateRecords(stream StreamID, expected Version, recs []Record) error {
 	if len(recs) == 0 || len(recs) > MaxAppendEvents {
 		return fmt.Errorf("append %s: %d records, want 1 to %d: %w", stream, len(recs), MaxAppendEvents, ErrInvalid)
 	}
-	var buf bytes.Buffer
+	seen := make(map[[16]byte]struct{}, len(recs))
 	for i, r := range recs {
-		if err := validateRecord(&buf, r); err != nil {
+		if err := validateRecord(r); err != nil {
 			return fmt.Errorf("append %s: record %d: %w", stream, i, err)
 		}
-		for _, o := range recs[:i] {
-			if o.ID == r.ID {
-				return fmt.Errorf("append %s: record %d: id %s appears twice in one append: %w", stream, i, r.ID, ErrInvalid)
-			}
+		if _, dup := seen[r.ID]; dup {
+			return fmt.Errorf("append %s: record %d: id %s appears twice in one append: %w", stream, i, r.ID, ErrInvalid)
 		}
+		seen[r.ID] = struct{}{}
 	}
 	return nil
 }
 
-func validateRecord(buf *bytes.Buffer, r Record) error {
+func validateRecord(r Record) error {
 	if r.ID == ([16]byte{}) {
 		return fmt.Errorf("id is zero (use events.NewID): %w", ErrInvalid)
 	}
@@ -119,14 +117,32 @@ func validateRecord(buf *bytes.Buffer, r Record) error {
 	if len(r.Data) > MaxDataLen {
 		return fmt.Errorf("type %s: data is %d bytes, limit %d: %w", r.Type, len(r.Data), MaxDataLen, ErrInvalid)
 	}
-	buf.Reset()
-	if err := json.Compact(buf, r.Data); err != nil {
-		return fmt.Errorf("type %s: data is not JSON: %v: %w", r.Type, err, ErrInvalid)
+	if !json.Valid(r.Data) {
+		return fmt.Errorf("type %s: data is not JSON: %w", r.Type, ErrInvalid)
 	}
-	if !bytes.Equal(buf.Bytes(), r.Data) {
+	if !compact(r.Data) {
 		return fmt.Errorf("type %s: data is not compact JSON (encode it with the Codec or json.Marshal): %w", r.Type, ErrInvalid)
 	}
 	return nil
+}
+
+// compact reports whether valid JSON b has no whitespace outside its strings, so that it
+// is stored, hashed and exported as the very same bytes.
+func compact(b []byte) bool {
+	inString, escaped := false, false
+	for _, c := range b {
+		switch {
+		case escaped:
+			escaped = false
+		case inString && c == '\\':
+			escaped = true
+		case c == '"':
+			inString = !inString
+		case !inString && (c == ' ' || c == '\t' || c == '\n' || c == '\r'):
+			return false
+		}
+	}
+	return true
 }
 
 func validText(field, s string, max int) error {

@@ -7,8 +7,9 @@
 // Layout of the keys (all big-endian):
 //
 //	'e' position                 → the envelope (events.Envelope.MarshalBinary)
-//	's' stream 0x00 version      → position
-//	'h' stream                   → version, hash of the stream's last event
+//	's' stream 0x00 last version → first version, first position, hash of the last event:
+//	                               one key per append, whose events have consecutive versions
+//	                               and positions; the stream's last such key is its head
 //	'i' event id                 → position
 //
 // badger imports the events contract and the badger SDK only.

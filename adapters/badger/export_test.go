@@ -12,7 +12,7 @@ func (s *Store) Rewrite(t *testing.T, envs []events.Envelope) {
 	if err := s.db.DropPrefix([]byte{'e'}); err != nil {
 		t.Fatalf("drop events: %v", err)
 	}
-	wb := s.db.NewWriteBatch()
+	wb := s.db.NewWriteBatchAt(s.visible.Load())
 	defer wb.Cancel()
 	for _, e := range envs {
 		v, _ := e.MarshalBinary()

@@ -2,13 +2,14 @@ package badger
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bdb "github.com/dgraph-io/badger/v4"
@@ -98,15 +99,39 @@ type Store struct {
 	closed  bool
 	reqs    chan *appendReq
 
-	// Owned by the writer goroutine.
-	next   events.Position          // the position the next event gets
-	heads  map[events.StreamID]head // committed heads, a cache of the 'h' keys
-	failed error                    // set after a failed commit: nothing more is written
+	// Owned by the writer goroutine (writer.go).
+	next      events.Position          // the position the next event gets
+	heads     map[events.StreamID]head // heads as of every submitted batch; a cache of the 's' keys
+	inflight  []*batch                 // submitted, maybe not yet durable, in commit order
+	ts        uint64                   // badger commit timestamp of the last submitted batch
+	submitted int                      // batches submitted whose durable signal is not yet taken
+	durable   chan struct{}            // one signal per submitted batch, once finished
 	// Bounds of one transaction, clearly below badger's own (ErrTxnTooBig).
 	maxTxnSize, maxTxnCount int64
 
+	pipeMu  sync.Mutex        // guards done, nextAck and failed
+	done    map[uint64]*batch // durable, waiting for an earlier batch
+	nextAck uint64            // timestamp of the next batch to acknowledge
+	failed  error             // set after a failed commit: nothing more is written
+	visible atomic.Uint64     // readers' snapshot: every batch up to it is acknowledged
+
+	batches, batched atomic.Uint64 // batches committed and the events in them, for Stats
+
 	wg   sync.WaitGroup
 	stop chan struct{}
+}
+
+// Stats counts the store's group commits since Open.
+type Stats struct {
+	// Batches is how many transactions (each one sync) the appends went into.
+	Batches uint64
+	// Events is how many events those held.
+	Events uint64
+}
+
+// Stats returns the group-commit counters: Events/Batches is the mean events per sync.
+func (s *Store) Stats() Stats {
+	return Stats{Batches: s.batches.Load(), Events: s.batched.Load()}
 }
 
 type head struct {
@@ -124,6 +149,7 @@ type appendReq struct {
 }
 
 // maxCachedHeads bounds the head cache; past it the cache is dropped and refilled from disk.
+// Keeping every head in memory would make a log of millions of streams cost gigabytes.
 const maxCachedHeads = 1 << 18
 
 // Open opens (or creates) the store in cfg.Dir and recovers the head position.
@@ -133,7 +159,7 @@ func Open(cfg Config) (*Store, error) {
 		return nil, err
 	}
 	opts := bdb.DefaultOptions(cfg.Dir).
-		WithSyncWrites(true).
+		WithSyncWrites(true). // one sync per batch: a transaction (writer.go)
 		WithDetectConflicts(false).
 		WithLogger(logger{cfg.Logger}).
 		WithMemTableSize(cfg.MemTableSize).
@@ -143,11 +169,15 @@ func Open(cfg Config) (*Store, error) {
 		WithValueThreshold(cfg.ValueThreshold).
 		WithBaseTableSize(cfg.MemTableSize / 2).
 		WithNumCompactors(2)
-	db, err := bdb.Open(opts)
+	db, err := bdb.OpenManaged(opts)
 	if err != nil {
 		return nil, fmt.Errorf("open badger store in %s: %w", cfg.Dir, err)
 	}
-	s := &Store{cfg: cfg, db: db, reqs: make(chan *appendReq, 4096), heads: map[events.StreamID]head{}, stop: make(chan struct{})}
+	s := &Store{cfg: cfg, db: db, reqs: make(chan *appendReq, 4096), heads: map[events.StreamID]head{}, stop: make(chan struct{}),
+		durable: make(chan struct{}, 16), done: map[uint64]*batch{}}
+	s.ts = db.MaxVersion()
+	s.nextAck = s.ts + 1
+	s.visible.Store(s.ts)
 	last, err := s.lastPosition()
 	if err != nil {
 		return nil, errors.Join(err, db.Close())
@@ -208,200 +238,6 @@ func (s *Store) Append(ctx context.Context, stream events.StreamID, expected eve
 	}
 }
 
-// writer is the only goroutine that writes events. It group-commits: everything waiting
-// when it starts a transaction goes into that one transaction and its one sync.
-func (s *Store) writer() {
-	defer s.wg.Done()
-	for req := range s.reqs {
-		group := []*appendReq{req}
-	drain:
-		for len(group) < cap(s.reqs) {
-			select {
-			case r, ok := <-s.reqs:
-				if !ok {
-					break drain
-				}
-				group = append(group, r)
-			default:
-				break drain
-			}
-		}
-		s.commitGroup(group)
-	}
-}
-
-// batch is one transaction being filled by the writer.
-type batch struct {
-	txn   *bdb.Txn
-	reqs  []*appendReq             // accepted into txn, to acknowledge after commit
-	heads map[events.StreamID]head // heads as of this transaction
-	ids   map[[16]byte]events.Written
-	start events.Position
-	n     int // positions taken
-	size  int64
-	count int64
-}
-
-func (s *Store) newBatch() *batch {
-	return &batch{txn: s.db.NewTransaction(true), heads: map[events.StreamID]head{}, ids: map[[16]byte]events.Written{}, start: s.next}
-}
-
-func (s *Store) commitGroup(group []*appendReq) {
-	b := s.newBatch()
-	for _, req := range group {
-		if s.failed != nil {
-			req.err = fmt.Errorf("append %s: %w: %w", req.stream, events.ErrClosed, s.failed)
-			close(req.done)
-			continue
-		}
-		err := s.add(b, req)
-		if errors.Is(err, errBatchFull) {
-			s.commit(b)
-			b = s.newBatch()
-			err = s.add(b, req)
-		}
-		if err != nil {
-			if errors.Is(err, errBatchFull) {
-				err = fmt.Errorf("append %s: %d records are too large for one transaction (limit %d bytes): %w", req.stream, len(req.recs), s.maxTxnSize, events.ErrInvalid)
-			}
-			req.err = err
-			close(req.done)
-		}
-	}
-	s.commit(b)
-}
-
-var errBatchFull = errors.New("batch full")
-
-// add puts req into b, or answers it at once (retry, conflict), or returns errBatchFull
-// without touching b.
-func (s *Store) add(b *batch, req *appendReq) error {
-	var lookupErr error
-	pending := false // some ID is in b, not yet durable
-	lookup := func(id [16]byte) (events.Written, bool) {
-		if w, ok := b.ids[id]; ok {
-			pending = true
-			return w, true
-		}
-		w, ok, err := s.lookupID(b.txn, id)
-		lookupErr = cmp.Or(lookupErr, err)
-		return w, ok
-	}
-	res, retry, err := events.DetectRetry(req.stream, req.recs, lookup)
-	if lookupErr != nil {
-		return fmt.Errorf("append %s: look up event ids: %w", req.stream, lookupErr)
-	}
-	switch {
-	case retry && pending:
-		req.res = res // acknowledged with the original, after b commits
-		b.reqs = append(b.reqs, req)
-		return nil
-	case err != nil || retry:
-		req.res, req.err = res, err
-		close(req.done)
-		return nil
-	}
-	h, err := s.head(b, req.stream)
-	if err != nil {
-		return err
-	}
-	if err := events.CheckExpected(req.stream, req.expected, h.version); err != nil {
-		req.err = err
-		close(req.done)
-		return nil
-	}
-
-	now := s.cfg.Now().UTC()
-	type kv struct{ k, v []byte }
-	entries := make([]kv, 0, 3*len(req.recs)+1)
-	size, count := b.size, b.count
-	put := func(k, v []byte) {
-		vs := int64(len(v))
-		if vs >= s.cfg.ValueThreshold {
-			vs = 12
-		}
-		size += int64(len(k)) + vs + 12
-		count++
-		entries = append(entries, kv{k, v})
-	}
-	pos := b.start + events.Position(b.n)
-	res = events.AppendResult{Positions: make([]events.Position, len(req.recs))}
-	ids := make([]events.Written, len(req.recs))
-	for i, r := range req.recs {
-		h.version++
-		e := events.Envelope{Stream: req.stream, Version: h.version, ID: r.ID, Type: r.Type, Schema: r.Schema, RecordedAt: now,
-			Actor: r.Actor, CorrelationID: r.CorrelationID, CausationID: r.CausationID, Data: events.RawJSON(r.Data)}
-		if !r.RecordedAt.IsZero() {
-			e.RecordedAt = r.RecordedAt.UTC()
-		}
-		events.Seal(&e, h.hash)
-		h.hash = e.Hash
-		val, _ := e.MarshalBinary() // never fails
-		put(eventKey(pos), val)
-		put(streamKey(req.stream, h.version), posBytes(pos))
-		put(idKey(r.ID), posBytes(pos))
-		res.Positions[i] = pos
-		ids[i] = events.Written{Stream: req.stream, Version: h.version, Position: pos}
-		pos++
-	}
-	put(headKey(req.stream), headValue(h))
-	if size >= s.maxTxnSize || count >= s.maxTxnCount {
-		return errBatchFull
-	}
-	for _, e := range entries {
-		if err := b.txn.Set(e.k, e.v); err != nil {
-			// The budget keeps us below badger's limits, so this is a storage failure.
-			s.failed = fmt.Errorf("stage append: %w", err)
-			return fmt.Errorf("append %s: %w", req.stream, s.failed)
-		}
-	}
-	b.size, b.count, b.n = size, count, b.n+len(req.recs)
-	b.heads[req.stream] = h
-	for i, r := range req.recs {
-		b.ids[r.ID] = ids[i]
-	}
-	res.Version = h.version
-	req.res = res
-	b.reqs = append(b.reqs, req)
-	return nil
-}
-
-// commit writes b durably, then acknowledges its appends and wakes subscribers.
-func (s *Store) commit(b *batch) {
-	if len(b.reqs) == 0 {
-		b.txn.Discard()
-		return
-	}
-	err := s.failed
-	if err == nil {
-		if err = b.txn.Commit(); err != nil {
-			// After a failed commit badger's state is unknown: stop writing, keep reading.
-			s.failed = fmt.Errorf("commit: %w", err)
-			s.cfg.Logger.Error("badger commit failed; the store accepts no more appends", "error", err)
-		}
-	} else {
-		b.txn.Discard()
-	}
-	if err != nil {
-		for _, r := range b.reqs {
-			r.res, r.err = events.AppendResult{}, fmt.Errorf("append %s: %w: %w", r.stream, events.ErrClosed, err)
-			close(r.done)
-		}
-		return
-	}
-	if len(s.heads)+len(b.heads) > maxCachedHeads {
-		clear(s.heads)
-	}
-	for stream, h := range b.heads {
-		s.heads[stream] = h
-	}
-	s.next = b.start + events.Position(b.n)
-	for _, r := range b.reqs {
-		close(r.done)
-	}
-	s.sig.Notify()
-}
-
 // head returns the stream's head as b sees it.
 func (s *Store) head(b *batch, stream events.StreamID) (head, error) {
 	if h, ok := b.heads[stream]; ok {
@@ -410,24 +246,24 @@ func (s *Store) head(b *batch, stream events.StreamID) (head, error) {
 	if h, ok := s.heads[stream]; ok {
 		return h, nil
 	}
-	item, err := b.txn.Get(headKey(stream))
-	if errors.Is(err, bdb.ErrKeyNotFound) {
-		return head{}, nil
-	}
-	if err != nil {
-		return head{}, fmt.Errorf("read head of %s: %w", stream, err)
-	}
+	// The head is the last range key of the stream.
+	prefix := streamPrefix(stream)
+	it := b.txn.NewIterator(bdb.IteratorOptions{Prefix: prefix, Reverse: true})
+	defer it.Close()
 	var h head
-	err = item.Value(func(v []byte) error {
-		if len(v) != 8+32 {
-			return fmt.Errorf("head of %s is %d bytes, want 40", stream, len(v))
+	if it.Seek(streamKey(stream, math.MaxInt64)); it.Valid() {
+		key := it.Item().Key()
+		h.version = events.Version(binary.BigEndian.Uint64(key[len(prefix):]))
+		err := it.Item().Value(func(v []byte) error {
+			if len(v) != rangeLen {
+				return fmt.Errorf("range index of %s at version %d is %d bytes, want %d", stream, h.version, len(v), rangeLen)
+			}
+			copy(h.hash[:], v[16:])
+			return nil
+		})
+		if err != nil {
+			return head{}, fmt.Errorf("read head of %s: %w", stream, err)
 		}
-		h.version = events.Version(binary.BigEndian.Uint64(v))
-		copy(h.hash[:], v[8:])
-		return nil
-	})
-	if err != nil {
-		return head{}, fmt.Errorf("read head of %s: %w", stream, err)
 	}
 	s.heads[stream] = h
 	return h, nil
@@ -473,26 +309,39 @@ func (s *Store) Load(ctx context.Context, stream events.StreamID, after events.V
 		after = 0
 	}
 	var out []events.Envelope
-	err := s.db.View(func(txn *bdb.Txn) error {
-		prefix := streamKey(stream, 0)
-		prefix = prefix[:len(prefix)-8]
-		it := txn.NewIterator(bdb.IteratorOptions{Prefix: prefix})
-		defer it.Close()
-		for it.Seek(streamKey(stream, after+1)); it.Valid(); it.Next() {
-			if len(out)%256 == 255 {
-				if err := ctx.Err(); err != nil {
-					return err
+	err := s.view(func(txn *bdb.Txn) error {
+		ranges := txn.NewIterator(bdb.IteratorOptions{Prefix: streamPrefix(stream)})
+		defer ranges.Close()
+		evs := txn.NewIterator(bdb.IteratorOptions{Prefix: []byte{'e'}, PrefetchValues: true, PrefetchSize: 64})
+		defer evs.Close()
+		// Each range key covers one append: versions first…last at positions firstPos….
+		for ranges.Seek(streamKey(stream, after+1)); ranges.Valid(); ranges.Next() {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			key := ranges.Item().Key()
+			last := events.Version(binary.BigEndian.Uint64(key[len(key)-8:]))
+			v, err := ranges.Item().ValueCopy(nil)
+			if err != nil {
+				return err
+			}
+			if len(v) != rangeLen {
+				return fmt.Errorf("range index of %s at version %d is %d bytes, want %d", stream, last, len(v), rangeLen)
+			}
+			first, firstPos := events.Version(binary.BigEndian.Uint64(v)), events.Position(binary.BigEndian.Uint64(v[8:]))
+			from := max(first, after+1)
+			evs.Seek(eventKey(firstPos + events.Position(from-first)))
+			for version := from; version <= last; version++ {
+				if !evs.Valid() {
+					return fmt.Errorf("event of %s at version %d is missing", stream, version)
 				}
+				e := events.Envelope{Position: events.Position(binary.BigEndian.Uint64(evs.Item().Key()[1:]))}
+				if err := evs.Item().Value(e.UnmarshalBinary); err != nil {
+					return fmt.Errorf("at position %d: %w", e.Position, err)
+				}
+				out = append(out, e)
+				evs.Next()
 			}
-			v, err := it.Item().ValueCopy(nil)
-			if err != nil {
-				return err
-			}
-			e, err := s.getEvent(txn, events.Position(binary.BigEndian.Uint64(v)))
-			if err != nil {
-				return err
-			}
-			out = append(out, e)
 		}
 		return nil
 	})
@@ -511,7 +360,7 @@ func (s *Store) ReadAll(ctx context.Context, after events.Position, limit int) (
 		return nil, err
 	}
 	out := make([]events.Envelope, 0, min(limit, 4096))
-	err := s.db.View(func(txn *bdb.Txn) error {
+	err := s.view(func(txn *bdb.Txn) error {
 		opts := bdb.DefaultIteratorOptions
 		opts.Prefix = []byte{'e'}
 		opts.PrefetchSize = min(limit, 256)
@@ -533,6 +382,13 @@ func (s *Store) ReadAll(ctx context.Context, after events.Position, limit int) (
 	return out, nil
 }
 
+// view runs fn in a read transaction that sees exactly the acknowledged appends.
+func (s *Store) view(fn func(txn *bdb.Txn) error) error {
+	txn := s.db.NewTransactionAt(s.visible.Load(), false)
+	defer txn.Discard()
+	return fn(txn)
+}
+
 // Subscribe implements events.Store.
 func (s *Store) Subscribe(ctx context.Context, after events.Position, fn func(events.Envelope) error) error {
 	return events.Follow(ctx, s.ReadAll, &s.sig, after, fn)
@@ -540,7 +396,9 @@ func (s *Store) Subscribe(ctx context.Context, after events.Position, fn func(ev
 
 func (s *Store) lastPosition() (events.Position, error) {
 	var last events.Position
-	err := s.db.View(func(txn *bdb.Txn) error {
+	txn := s.db.NewTransactionAt(math.MaxUint64, false)
+	defer txn.Discard()
+	err := func() error {
 		it := txn.NewIterator(bdb.IteratorOptions{Reverse: true, Prefix: []byte{'e'}})
 		defer it.Close()
 		it.Seek(eventKey(^events.Position(0)))
@@ -548,7 +406,7 @@ func (s *Store) lastPosition() (events.Position, error) {
 			last = events.Position(binary.BigEndian.Uint64(it.Item().Key()[1:]))
 		}
 		return nil
-	})
+	}()
 	if err != nil {
 		return 0, fmt.Errorf("recover head position: %w", err)
 	}
@@ -583,20 +441,25 @@ func eventKey(p events.Position) []byte {
 	return k
 }
 
-func streamKey(stream events.StreamID, v events.Version) []byte {
+func streamPrefix(stream events.StreamID) []byte {
 	k := make([]byte, 0, 1+len(stream)+1+8)
-	k = append(append(append(k, 's'), stream...), 0)
-	return binary.BigEndian.AppendUint64(k, uint64(v))
+	return append(append(append(k, 's'), stream...), 0)
 }
 
-func headKey(stream events.StreamID) []byte { return append([]byte{'h'}, stream...) }
+func streamKey(stream events.StreamID, v events.Version) []byte {
+	return binary.BigEndian.AppendUint64(streamPrefix(stream), uint64(v))
+}
 
 func idKey(id [16]byte) []byte { return append([]byte{'i'}, id[:]...) }
 
 func posBytes(p events.Position) []byte { return binary.BigEndian.AppendUint64(nil, uint64(p)) }
 
-func headValue(h head) []byte {
-	return append(binary.BigEndian.AppendUint64(make([]byte, 0, 40), uint64(h.version)), h.hash[:]...)
+// rangeLen is the size of a range value: first version, first position, last hash.
+const rangeLen = 8 + 8 + 32
+
+func rangeValue(first events.Version, firstPos events.Position, last events.Hash) []byte {
+	v := binary.BigEndian.AppendUint64(make([]byte, 0, rangeLen), uint64(first))
+	return append(binary.BigEndian.AppendUint64(v, uint64(firstPos)), last[:]...)
 }
 
 // logger sends badger's warnings and errors to slog; its chatter (info, debug) is dropped.
