@@ -99,14 +99,23 @@ func TestEngine_CrashMidRebuild(t *testing.T) {
 		target := events.Position(50 + rand.IntN(int(head)-100))
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {
-			if n, err := strconv.ParseUint(sc.Text(), 10, 64); err == nil && events.Position(n) >= target {
+			n, err := strconv.ParseUint(sc.Text(), 10, 64)
+			if err != nil {
+				t.Logf("child: %s", sc.Text())
+			} else if events.Position(n) >= target {
 				break
 			}
 		}
 		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
-		_ = cmd.Wait()
+		if err := cmd.Wait(); err != nil {
+			if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() {
+				t.Errorf("child ended on its own: %v", err)
+			}
+		} else {
+			t.Errorf("child ended on its own")
+		}
 		st := checkpoints(t, logDir, storeDir)
 		for _, cp := range st {
 			if cp > 0 && cp < head {

@@ -351,12 +351,13 @@ func (e *Engine) cleanup(ctx context.Context) error {
 		all := dataPrefix(p.Name(), 0)
 		all = all[:len(all)-8]
 		keep := dataPrefix(p.Name(), m.generation)
+		chunk := 10_000
 		for {
 			var n int
 			err := e.store.Update(ctx, func(tx Txn) error {
 				var stale [][]byte
 				err := tx.Scan(all, nil, false, func(k, _ []byte) bool {
-					if bytes.HasPrefix(k, keep) || len(stale) == 10_000 {
+					if bytes.HasPrefix(k, keep) || len(stale) == chunk {
 						return false
 					}
 					stale = append(stale, bytes.Clone(k))
@@ -373,6 +374,10 @@ func (e *Engine) cleanup(ctx context.Context) error {
 				n = len(stale)
 				return nil
 			})
+			if errors.Is(err, ErrTooBig) && chunk > 1 {
+				chunk /= 2
+				continue
+			}
 			if err != nil {
 				return fmt.Errorf("delete old keys of %s: %w", p.Name(), err)
 			}

@@ -65,6 +65,10 @@ type world struct {
 func newWorld(tb testing.TB, log events.Store) *world {
 	w := &world{tb: tb, ctx: context.Background(), log: log, codec: codec(tb), project: domain.ProjectID(uuid.NewString()),
 		at: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC), actor: "alice"}
+	if m, ok := log.(*memory.Store); ok {
+		clock := w.at
+		m.Now = func() time.Time { clock = clock.Add(time.Millisecond); return clock }
+	}
 	w.env = domain.EnvironmentID(uuid.NewString())
 	run(w, "environment-"+string(w.env), environment.Decide, environment.Evolve, environment.Command(environment.Create{
 		Environment: w.env, Slug: "cpu-" + string(w.env[:8]), Spec: environment.Spec{Name: "CPU", CPUs: 4, MemoryBytes: 8 << 30, PricePerHour: 3_600_000}, At: w.tick()}))
