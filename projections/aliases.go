@@ -52,21 +52,26 @@ func (Aliases) Apply(tx Txn, env events.Envelope, ev events.Event) error {
 }
 
 // appendFact closes the latest fact under prefix (close sets its To) and appends f at pos.
+// The latest fact's position is kept under "l" prefix, so no scan is needed: scans in a
+// write transaction are slow in both stores.
 func appendFact[T any](tx Txn, prefix []byte, pos events.Position, f T, close func(*T)) error {
-	var last []byte
-	var prev T
-	err := scanJSON(tx, prefix, nil, true, func(k []byte, v T) bool {
-		last, prev = bytes.Clone(k), v
-		return false
-	})
-	if err != nil {
+	lastKey := append([]byte("l\x00"), prefix...)
+	if lp, ok, err := tx.Get(lastKey); err != nil {
 		return err
-	}
-	if last != nil {
-		close(&prev)
-		if err := putJSON(tx, last, prev); err != nil {
+	} else if ok {
+		k := append(bytes.Clone(prefix), lp...)
+		var prev T
+		if ok, err := getJSON(tx, k, &prev); err != nil {
 			return err
+		} else if ok {
+			close(&prev)
+			if err := putJSON(tx, k, prev); err != nil {
+				return err
+			}
 		}
+	}
+	if err := tx.Set(lastKey, withPos(nil, pos)); err != nil {
+		return err
 	}
 	return putJSON(tx, withPos(bytes.Clone(prefix), pos), f)
 }

@@ -90,16 +90,28 @@ func (Inputs) Apply(tx Txn, env events.Envelope, ev events.Event) error {
 		use := InputUse{Execution: e.Execution, Number: x.Number, Input: e.Input, URI: e.URI, FileName: e.FileName, Datum: e.Datum,
 			Size: e.Size, MD5: e.MD5, SHA1: e.SHA1, SHA256: e.SHA256, BLAKE3: e.BLAKE3, At: e.At, Position: env.Position}
 		hist := prefixOf("h", string(x.Project), e.URI)
-		var prev InputUse
-		var found bool
-		err := scanJSON(tx, hist, nil, true, func(_ []byte, u InputUse) bool {
-			if u.FileName == e.FileName && u.Execution != e.Execution {
-				prev, found = u, true
-				return false
-			}
-			return true
-		})
+		// "l" keeps the latest use of each (project, uri, file) by another execution than
+		// the one after it: no scan in the write transaction.
+		lastKey := key("l", string(x.Project), e.URI, e.FileName)
+		var prev, latest InputUse
+		found, err := getJSON(tx, lastKey, &latest)
 		if err != nil {
+			return err
+		}
+		if found && latest.Execution == e.Execution {
+			found, err = getJSON(tx, key("lp", string(x.Project), e.URI, e.FileName), &prev)
+			if err != nil {
+				return err
+			}
+		} else {
+			prev = latest
+			if found {
+				if err := putJSON(tx, key("lp", string(x.Project), e.URI, e.FileName), latest); err != nil {
+					return err
+				}
+			}
+		}
+		if err := putJSON(tx, lastKey, use); err != nil {
 			return err
 		}
 		if found {

@@ -223,14 +223,13 @@ func ensureNode(tx Txn, id string, p events.Position) error {
 	return putJSON(tx, key("n", id), Node{ID: id, Kind: kind, From: p})
 }
 
-// addEdge adds from → to unless an open edge of that kind exists.
+// addEdge adds from → to unless an open edge of that kind exists ("oe" marks open edges).
 func addEdge(tx Txn, from, to, kind string, p events.Position) error {
-	open := false
-	err := tx.Scan(prefixOf("o", from, to, kind), nil, false, func(_, v []byte) bool {
-		open = binary.BigEndian.Uint64(v) == 0
-		return !open
-	})
-	if err != nil || open {
+	open := key("oe", from, to, kind)
+	if _, ok, err := tx.Get(open); err != nil || ok {
+		return err
+	}
+	if err := tx.Set(open, nil); err != nil {
 		return err
 	}
 	for _, n := range []string{from, to} {
