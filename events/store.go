@@ -39,6 +39,10 @@ type Store interface {
 	// limit must be positive (ErrInvalid otherwise).
 	ReadAll(ctx context.Context, after Position, limit int) ([]Envelope, error)
 
+	// Head returns the position of the last event a ReadAll would return now, 0 for an
+	// empty log.
+	Head(ctx context.Context) (Position, error)
+
 	// Subscribe calls fn for every envelope with Position > after, in position order: first
 	// the history, then live events as they are appended, with no gap and no duplicate
 	// across the boundary. It reads in bounded pages, so a slow fn holds back only its own

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -171,14 +172,14 @@ func Open(cfg Config) (*Store, error) {
 		WithNumCompactors(2)
 	db, err := bdb.OpenManaged(opts)
 	if err != nil {
-		return nil, fmt.Errorf("open badger store in %s: %w", cfg.Dir, err)
+		return nil, fmt.Errorf("open badger store in %s: %w", cfg.Dir, translateOpen(err))
 	}
 	s := &Store{cfg: cfg, db: db, reqs: make(chan *appendReq, 4096), heads: map[events.StreamID]head{}, stop: make(chan struct{}),
 		durable: make(chan struct{}, 16), done: map[uint64]*batch{}}
 	s.ts = db.MaxVersion()
 	s.nextAck = s.ts + 1
 	s.visible.Store(s.ts)
-	last, err := s.lastPosition()
+	last, err := s.lastPosition(math.MaxUint64)
 	if err != nil {
 		return nil, errors.Join(err, db.Close())
 	}
@@ -188,6 +189,17 @@ func Open(cfg Config) (*Store, error) {
 	go s.writer()
 	go s.collectGarbage()
 	return s, nil
+}
+
+// ErrLocked: another process has the database open.
+var ErrLocked = errors.New("the database is in use by another process")
+
+// translateOpen turns badger's directory-lock failure, which has no sentinel, into ErrLocked.
+func translateOpen(err error) error {
+	if strings.Contains(err.Error(), "Another process is using this Badger database") {
+		return ErrLocked
+	}
+	return err
 }
 
 // Close stops accepting appends, finishes those already accepted and closes the database.
@@ -394,23 +406,24 @@ func (s *Store) Subscribe(ctx context.Context, after events.Position, fn func(ev
 	return events.Follow(ctx, s.ReadAll, &s.sig, after, fn)
 }
 
-func (s *Store) lastPosition() (events.Position, error) {
-	var last events.Position
-	txn := s.db.NewTransactionAt(math.MaxUint64, false)
-	defer txn.Discard()
-	err := func() error {
-		it := txn.NewIterator(bdb.IteratorOptions{Reverse: true, Prefix: []byte{'e'}})
-		defer it.Close()
-		it.Seek(eventKey(^events.Position(0)))
-		if it.Valid() {
-			last = events.Position(binary.BigEndian.Uint64(it.Item().Key()[1:]))
-		}
-		return nil
-	}()
-	if err != nil {
-		return 0, fmt.Errorf("recover head position: %w", err)
+// Head implements events.Store.
+func (s *Store) Head(ctx context.Context) (events.Position, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
 	}
-	return last, nil
+	return s.lastPosition(s.visible.Load())
+}
+
+// lastPosition returns the position of the last event visible at badger timestamp ts.
+func (s *Store) lastPosition(ts uint64) (events.Position, error) {
+	txn := s.db.NewTransactionAt(ts, false)
+	defer txn.Discard()
+	it := txn.NewIterator(bdb.IteratorOptions{Reverse: true, Prefix: []byte{'e'}})
+	defer it.Close()
+	if it.Seek(eventKey(^events.Position(0))); it.Valid() {
+		return events.Position(binary.BigEndian.Uint64(it.Item().Key()[1:])), nil
+	}
+	return 0, nil
 }
 
 // collectGarbage runs badger's value-log GC every GCInterval until Close.

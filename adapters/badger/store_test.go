@@ -121,3 +121,11 @@ func TestConfig_Validate(t *testing.T) {
 		}
 	}
 }
+
+func TestOpen_Locked(t *testing.T) {
+	dir := t.TempDir()
+	mustOpen(t, badger.Small(dir))
+	if _, err := badger.Open(badger.Small(dir)); !errors.Is(err, badger.ErrLocked) {
+		t.Errorf("Open(a directory in use) error = %v, want ErrLocked", err)
+	}
+}

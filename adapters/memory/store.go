@@ -121,6 +121,19 @@ func (s *Store) ReadAll(ctx context.Context, after events.Position, limit int) (
 	return append([]events.Envelope(nil), s.log[start:end]...), nil
 }
 
+// Head implements events.Store.
+func (s *Store) Head(ctx context.Context) (events.Position, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if len(s.log) == 0 {
+		return 0, nil
+	}
+	return s.log[len(s.log)-1].Position, nil
+}
+
 // Subscribe implements events.Store.
 func (s *Store) Subscribe(ctx context.Context, after events.Position, fn func(events.Envelope) error) error {
 	return events.Follow(ctx, s.ReadAll, &s.sig, after, fn)

@@ -422,6 +422,9 @@ func testReadAllPaging(t *testing.T, f Features, newStore func(*testing.T) event
 	if got, err := s.ReadAll(t.Context(), 0, 10); err != nil || len(got) != 0 {
 		t.Fatalf("ReadAll(empty store) = %d, %v; want none", len(got), err)
 	}
+	if got, err := s.Head(t.Context()); err != nil || got != 0 {
+		t.Fatalf("Head(empty store) = %d, %v; want 0", got, err)
+	}
 	a, b := uniqueStream(t), uniqueStream(t)
 	for i := range 5 {
 		mustAppend(t, s, a, events.Any, Record(i))
@@ -454,6 +457,9 @@ func testReadAllPaging(t *testing.T, f Features, newStore func(*testing.T) event
 		}
 	}
 	head := all[len(all)-1].Position
+	if got, err := s.Head(t.Context()); err != nil || got != head {
+		t.Errorf("Head() = %d, %v; want %d", got, err, head)
+	}
 	if got, _ := s.ReadAll(t.Context(), head, 5); len(got) != 0 {
 		t.Errorf("ReadAll(head) = %d events, want none", len(got))
 	}
@@ -590,6 +596,9 @@ func testCancelled(t *testing.T, _ Features, newStore func(*testing.T) events.St
 	}
 	if _, err := s.ReadAll(ctx, 0, 10); !errors.Is(err, context.Canceled) {
 		t.Errorf("ReadAll(cancelled) error = %v, want context.Canceled", err)
+	}
+	if _, err := s.Head(ctx); !errors.Is(err, context.Canceled) {
+		t.Errorf("Head(cancelled) error = %v, want context.Canceled", err)
 	}
 	if err := s.Subscribe(ctx, 0, func(events.Envelope) error { return nil }); !errors.Is(err, context.Canceled) {
 		t.Errorf("Subscribe(cancelled) error = %v, want context.Canceled", err)
