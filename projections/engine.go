@@ -30,6 +30,17 @@ type Projection interface {
 	Apply(tx Txn, env events.Envelope, ev events.Event) error
 }
 
+// BatchProjection is a Projection that applies a run of consecutive events at once, so
+// that it can keep what it reads and changes in memory and write each key once per batch
+// instead of once per event (decoding and encoding a record thirteen times is what made
+// rebuilds slow). The keys it leaves must be exactly those that Apply, event by event,
+// would leave: batch boundaries never show in the state.
+type BatchProjection interface {
+	Projection
+	// ApplyBatch applies envs (decoded as evs, in log order) to the projection's keys in tx.
+	ApplyBatch(tx Txn, envs []events.Envelope, evs []events.Event) error
+}
+
 // Config tunes an Engine. The zero value is usable.
 type Config struct {
 	// BatchSize is the most events applied in one transaction (default 1000). Under
@@ -310,12 +321,19 @@ func (e *Engine) apply(ctx context.Context, after events.Position, envs []events
 				continue
 			}
 			ptx := &prefixed{tx: tx, prefix: dataPrefix(p.Name(), m.generation)}
-			for i, env := range envs {
-				if env.Position <= m.checkpoint {
-					continue
+			first := 0
+			for first < len(envs) && envs[first].Position <= m.checkpoint {
+				first++
+			}
+			if bp, ok := p.(BatchProjection); ok {
+				if err := bp.ApplyBatch(ptx, envs[first:], decoded[first:]); err != nil {
+					return fmt.Errorf("projection %s: apply positions %d to %d: %w", p.Name(), envs[first].Position, last, err)
 				}
-				if err := p.Apply(ptx, env, decoded[i]); err != nil {
-					return fmt.Errorf("projection %s: apply %s at position %d: %w", p.Name(), env.Type, env.Position, err)
+			} else {
+				for i, env := range envs[first:] {
+					if err := p.Apply(ptx, env, decoded[first+i]); err != nil {
+						return fmt.Errorf("projection %s: apply %s at position %d: %w", p.Name(), env.Type, env.Position, err)
+					}
 				}
 			}
 			m.checkpoint = last

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"slices"
 	"sort"
 	"time"
@@ -22,8 +21,8 @@ import (
 // Executions is the read model of executions: the table (filter, sort, paginate, count by
 // status), the detail of one execution and its metadata points and resource samples.
 //
-// Keys: e execution → Execution; n project number → execution; t project tag number →
-// execution; m execution seq → MetadataPoint; r execution seq → ResourceSample;
+// Keys: e execution → Execution; n project number → row; t project tag number → row
+// (see rows.go); m execution seq → MetadataPoint; r execution seq → ResourceSample;
 // env environment → price per hour.
 type Executions struct{}
 
@@ -131,11 +130,57 @@ type MetadataPoint struct {
 // Name returns "executions".
 func (Executions) Name() string { return "executions" }
 
-// Version returns the layout version.
-func (Executions) Version() int { return 1 }
+// Version returns the layout version: 2 has compact rows as index values.
+func (Executions) Version() int { return 2 }
 
 // Apply folds execution and environment events into the table.
-func (Executions) Apply(tx Txn, env events.Envelope, ev events.Event) error {
+func (xs Executions) Apply(tx Txn, env events.Envelope, ev events.Event) error {
+	return xs.ApplyBatch(tx, []events.Envelope{env}, []events.Event{ev})
+}
+
+// ApplyBatch folds a batch of events: each execution's record is decoded at most once
+// and written, with its index rows, once at the end.
+func (Executions) ApplyBatch(tx Txn, envs []events.Envelope, evs []events.Event) error {
+	b := execBatch{tx: tx, recs: map[domain.ExecutionID]*execEntry{}}
+	for i, ev := range evs {
+		if err := b.apply(envs[i], ev); err != nil {
+			return err
+		}
+	}
+	return b.flush()
+}
+
+// execBatch holds the records a batch changed.
+type execBatch struct {
+	tx    Txn
+	recs  map[domain.ExecutionID]*execEntry
+	order []domain.ExecutionID // first touched first: flushes are deterministic
+}
+
+type execEntry struct {
+	x        Execution
+	origTags []string // the tags indexed before the batch
+	missing  bool     // no record: events for it are ignored
+}
+
+// get returns the record of id, reading it on first use.
+func (b *execBatch) get(id domain.ExecutionID) (*execEntry, error) {
+	if e := b.recs[id]; e != nil {
+		return e, nil
+	}
+	e := &execEntry{}
+	ok, err := getJSON(b.tx, key("e", string(id)), &e.x)
+	if err != nil {
+		return nil, err
+	}
+	e.missing, e.origTags = !ok, slices.Clone(e.x.Tags)
+	b.recs[id] = e
+	b.order = append(b.order, id)
+	return e, nil
+}
+
+func (b *execBatch) apply(env events.Envelope, ev events.Event) error {
+	tx := b.tx
 	switch e := ev.(type) {
 	case environment.Created:
 		return tx.Set(key("env", string(e.Environment)), []byte(e.Spec.PricePerHour.String()))
@@ -144,24 +189,55 @@ func (Executions) Apply(tx Txn, env events.Envelope, ev events.Event) error {
 	case execution.Created:
 		x := Execution{ID: e.Execution, Project: e.Project, Number: e.Number, Step: e.Step, Title: e.Title, Code: e.Code,
 			Image: e.Image, Commands: e.Commands, Parameters: e.Parameters, Inputs: e.Inputs, Environment: e.Environment,
-			EnvironmentVariables: e.EnvironmentVariables, Creator: e.Creator, Task: e.Task, Tags: e.Tags,
+			EnvironmentVariables: e.EnvironmentVariables, Creator: e.Creator, Task: e.Task, Tags: slices.Clone(e.Tags),
 			Status: domain.StatusCreated, CreatedAt: e.At, Position: env.Position, Updated: env.Position}
 		if v, ok, err := tx.Get(key("env", string(e.Environment))); err != nil {
 			return err
 		} else if ok {
 			x.PricePerHour, _ = domain.ParseMoney(string(v))
 		}
-		if err := tx.Set(withUint(prefixOf("n", string(e.Project)), uint64(e.Number)), []byte(e.Execution)); err != nil {
+		if b.recs[e.Execution] == nil {
+			b.order = append(b.order, e.Execution)
+		}
+		b.recs[e.Execution] = &execEntry{x: x}
+		return nil
+	case execution.Event:
+		ent, err := b.get(executionOf(e))
+		if err != nil || ent.missing {
 			return err
 		}
-		for _, t := range e.Tags {
-			if err := tx.Set(withUint(prefixOf("t", string(e.Project), t), uint64(e.Number)), []byte(e.Execution)); err != nil {
+		return updateExecution(tx, env, &ent.x, e)
+	}
+	return nil
+}
+
+// flush writes every changed record, its number row and its tag rows.
+func (b *execBatch) flush() error {
+	for _, id := range b.order {
+		e := b.recs[id]
+		if e.missing {
+			continue
+		}
+		x := &e.x
+		row := encodeRow(x)
+		for _, t := range e.origTags {
+			if !slices.Contains(x.Tags, t) {
+				if err := b.tx.Delete(withUint(prefixOf("t", string(x.Project), t), uint64(x.Number))); err != nil {
+					return err
+				}
+			}
+		}
+		if err := b.tx.Set(withUint(prefixOf("n", string(x.Project)), uint64(x.Number)), row); err != nil {
+			return err
+		}
+		for _, t := range x.Tags {
+			if err := b.tx.Set(withUint(prefixOf("t", string(x.Project), t), uint64(x.Number)), row); err != nil {
 				return err
 			}
 		}
-		return putJSON(tx, key("e", string(e.Execution)), x)
-	case execution.Event:
-		return updateExecution(tx, env, e)
+		if err := putJSON(b.tx, key("e", string(id)), x); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -198,12 +274,9 @@ func executionOf(e execution.Event) domain.ExecutionID {
 	return ""
 }
 
-func updateExecution(tx Txn, env events.Envelope, ev execution.Event) error {
-	k := key("e", string(executionOf(ev)))
-	var x Execution
-	if ok, err := getJSON(tx, k, &x); err != nil || !ok {
-		return err
-	}
+// updateExecution folds ev into x and writes the keys that belong to the event alone
+// (metadata points and resource samples); the record itself is written by flush.
+func updateExecution(tx Txn, env events.Envelope, x *Execution, ev execution.Event) error {
 	switch e := ev.(type) {
 	case execution.Queued:
 		x.Status, x.QueuedAt = domain.StatusQueued, e.At
@@ -251,21 +324,11 @@ func updateExecution(tx Txn, env events.Envelope, ev execution.Event) error {
 		x.Outputs = append(x.Outputs, Output{Datum: e.Datum, Path: e.Path, Properties: e.Properties, At: e.At})
 	case execution.TagsAdded:
 		x.Tags = append(x.Tags, e.Tags...)
-		for _, t := range e.Tags {
-			if err := tx.Set(withUint(prefixOf("t", string(x.Project), t), uint64(x.Number)), []byte(x.ID)); err != nil {
-				return err
-			}
-		}
 	case execution.TagsRemoved:
 		x.Tags = slices.DeleteFunc(x.Tags, func(t string) bool { return slices.Contains(e.Tags, t) })
-		for _, t := range e.Tags {
-			if err := tx.Delete(withUint(prefixOf("t", string(x.Project), t), uint64(x.Number))); err != nil {
-				return err
-			}
-		}
 	}
 	x.Updated = env.Position
-	return putJSON(tx, k, x)
+	return nil
 }
 
 // Get returns the detail of an execution (without Warnings; see Reads.Execution).
@@ -283,14 +346,18 @@ func (Executions) Get(r Reader, id domain.ExecutionID) (Execution, error) {
 
 // ByNumber returns the execution #number of project.
 func (xs Executions) ByNumber(r Reader, project domain.ProjectID, number int) (Execution, error) {
-	id, ok, err := r.Get(withUint(prefixOf("n", string(project)), uint64(number)))
+	row, ok, err := r.Get(withUint(prefixOf("n", string(project)), uint64(number)))
 	if err != nil {
 		return Execution{}, fmt.Errorf("get execution #%d: %w", number, err)
 	}
 	if !ok {
 		return Execution{}, fmt.Errorf("execution #%d: %w", number, ErrNotFound)
 	}
-	return xs.Get(r, domain.ExecutionID(id))
+	id, ok := rowID(row)
+	if !ok {
+		return Execution{}, fmt.Errorf("get execution #%d: malformed row", number)
+	}
+	return xs.Get(r, id)
 }
 
 // Metadata returns an execution's metadata points, in order.
@@ -467,46 +534,9 @@ func compareSort(a, b sortValue, desc bool) int {
 	return c
 }
 
-func (q ExecutionQuery) value(x Execution) sortValue {
-	v := sortValue{Number: x.Number}
-	switch q.Sort {
-	case SortCreated:
-		v.Num = float64(x.CreatedAt.UnixNano())
-	case SortDuration:
-		v.Num = float64(x.Duration(q.Now))
-	case SortCost:
-		v.Num = float64(x.Cost(q.Now))
-	case SortMetadata:
-		raw, ok := x.Metadata[q.MetadataKey]
-		if !ok {
-			v.Missing = true
-			break
-		}
-		var f float64
-		var s string
-		switch {
-		case json.Unmarshal(raw, &f) == nil && !math.IsNaN(f):
-			v.Num = f
-		case json.Unmarshal(raw, &s) == nil:
-			v.IsStr, v.Str = true, s
-		default:
-			v.IsStr, v.Str = true, string(raw)
-		}
-	default:
-		v.Num = float64(x.Number)
-	}
-	return v
-}
-
-func (q ExecutionQuery) match(x Execution) bool {
-	return (q.Step == "" || x.Step == q.Step) && (q.Creator == "" || x.Creator == q.Creator) &&
-		(q.Task == "" || x.Task == q.Task) && (q.Environment == "" || x.Environment == q.Environment) &&
-		(q.CreatedAfter.IsZero() || !x.CreatedAt.Before(q.CreatedAfter)) &&
-		(q.CreatedBefore.IsZero() || !x.CreatedAt.After(q.CreatedBefore)) &&
-		!slices.ContainsFunc(q.Tags, func(t string) bool { return !slices.Contains(x.Tags, t) })
-}
-
-// List returns one page of the table.
+// List returns one page of the table. It scans one index (the first tag's, or the
+// project's) whose values are compact rows: filters, counts and a bounded top-K by the
+// sort order need no JSON; only the records of the page itself are decoded.
 func (xs Executions) List(r Reader, q ExecutionQuery) (ExecutionPage, error) {
 	if q.Limit <= 0 {
 		q.Limit = 50
@@ -535,45 +565,51 @@ func (xs Executions) List(r Reader, q ExecutionQuery) (ExecutionPage, error) {
 		index = prefixOf("t", string(q.Project), q.Tags[0])
 	}
 	page := ExecutionPage{Counts: map[domain.ExecutionStatus]int{}}
-	type row struct {
-		x Execution
-		v sortValue
-	}
-	var rows []row
-	var ids [][]byte
-	err := r.Scan(index, nil, false, func(_, v []byte) bool {
-		ids = append(ids, bytes.Clone(v))
+	counts := map[string]int{} // by status bytes: no allocation per row
+	top := topK{k: q.Limit + 1, desc: q.Descending}
+	var rv rowView
+	var bad []byte
+	err := r.Scan(index, nil, false, func(k, b []byte) bool {
+		if !decodeRow(b, &rv) {
+			bad = bytes.Clone(k)
+			return false
+		}
+		if !q.matchRow(&rv, true) {
+			return true
+		}
+		counts[string(rv.status)]++
+		if len(q.Statuses) > 0 && !slices.Contains(q.Statuses, domain.ExecutionStatus(rv.status)) {
+			return true
+		}
+		page.Total++
+		v := q.rowValue(&rv)
+		if after != nil && compareSort(v, *after, q.Descending) <= 0 || !top.wants(v) {
+			return true
+		}
+		top.add(v, domain.ExecutionID(rv.id))
 		return true
 	})
+	if err == nil && bad != nil {
+		err = fmt.Errorf("malformed row under %q", bad)
+	}
 	if err != nil {
 		return ExecutionPage{}, fmt.Errorf("list executions: %w", err)
 	}
-	for _, id := range ids {
-		var x Execution
-		if ok, err := getJSON(r, key("e", string(id)), &x); err != nil {
-			return ExecutionPage{}, fmt.Errorf("list executions: %w", err)
-		} else if !ok || !q.match(x) {
-			continue
-		}
-		page.Counts[x.Status]++
-		if len(q.Statuses) > 0 && !slices.Contains(q.Statuses, x.Status) {
-			continue
-		}
-		page.Total++
-		v := q.value(x)
-		if after != nil && compareSort(v, *after, q.Descending) <= 0 {
-			continue
-		}
-		rows = append(rows, row{x, v})
+	for s, n := range counts {
+		page.Counts[domain.ExecutionStatus(s)] = n
 	}
-	slices.SortFunc(rows, func(a, b row) int { return compareSort(a.v, b.v, q.Descending) })
+	rows := top.rows
 	if len(rows) > q.Limit {
 		b, _ := json.Marshal(rows[q.Limit-1].v)
 		page.Next = base64.RawURLEncoding.EncodeToString(b)
 		rows = rows[:q.Limit]
 	}
-	for _, r := range rows {
-		page.Items = append(page.Items, r.x)
+	for _, row := range rows {
+		x, err := xs.Get(r, row.id)
+		if err != nil {
+			return ExecutionPage{}, fmt.Errorf("list executions: %w", err)
+		}
+		page.Items = append(page.Items, x)
 	}
 	return page, nil
 }

@@ -1,0 +1,300 @@
+package projections
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"math"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/stratahq/strata/domain"
+)
+
+// A row is the compact binary summary of an execution that the table's indexes hold as
+// their values: everything List filters and sorts by, so that a page is computed by one
+// scan of an index without decoding a single JSON record (only the page's own records are
+// read). Layout, after a version byte:
+//
+//	number, id, status, step, creator, task, environment,
+//	created, started, ended (unix nanoseconds, 0: not yet), price,
+//	tags (count, then each), metadata (count, then key, kind and value per key, by key)
+//
+// Integers are varints and strings length-prefixed. A metadata value is kind 0 and an
+// 8-byte float64 for JSON numbers, kind 1 and a string otherwise (a JSON string decoded,
+// any other JSON as its text), which is exactly how ExecutionQuery.value orders them.
+const rowVersion = 1
+
+func appendRowString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+func unixNanoOrZero(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+// metaSortValue classifies a metadata value as ExecutionQuery.value does.
+func metaSortValue(raw json.RawMessage) (isStr bool, num float64, str string) {
+	var f float64
+	var s string
+	switch {
+	case json.Unmarshal(raw, &f) == nil && !math.IsNaN(f):
+		return false, f, ""
+	case json.Unmarshal(raw, &s) == nil:
+		return true, 0, s
+	default:
+		return true, 0, string(raw)
+	}
+}
+
+// encodeRow returns the row of x.
+func encodeRow(x *Execution) []byte {
+	b := make([]byte, 0, 160)
+	b = append(b, rowVersion)
+	b = binary.AppendUvarint(b, uint64(x.Number))
+	b = appendRowString(b, string(x.ID))
+	b = appendRowString(b, string(x.Status))
+	b = appendRowString(b, x.Step)
+	b = appendRowString(b, string(x.Creator))
+	b = appendRowString(b, string(x.Task))
+	b = appendRowString(b, string(x.Environment))
+	b = binary.AppendVarint(b, unixNanoOrZero(x.CreatedAt))
+	b = binary.AppendVarint(b, unixNanoOrZero(x.StartedAt))
+	b = binary.AppendVarint(b, unixNanoOrZero(x.EndedAt))
+	b = binary.AppendVarint(b, int64(x.PricePerHour))
+	b = binary.AppendUvarint(b, uint64(len(x.Tags)))
+	for _, t := range x.Tags {
+		b = appendRowString(b, t)
+	}
+	keys := make([]string, 0, len(x.Metadata))
+	for k := range x.Metadata {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	b = binary.AppendUvarint(b, uint64(len(keys)))
+	for _, k := range keys {
+		b = appendRowString(b, k)
+		isStr, num, str := metaSortValue(x.Metadata[k])
+		if isStr {
+			b = append(b, 1)
+			b = appendRowString(b, str)
+		} else {
+			b = append(b, 0)
+			b = binary.BigEndian.AppendUint64(b, math.Float64bits(num))
+		}
+	}
+	return b
+}
+
+// rowView is a decoded row whose byte slices point into the scanned value: valid only
+// until the scan callback returns. Decoding allocates nothing.
+type rowView struct {
+	number                                int
+	id, status, step, creator, task, envr []byte
+	created, started, ended               int64
+	price                                 domain.Money
+	tags                                  []byte // count and strings, undecoded
+	meta                                  []byte // count and entries, undecoded
+}
+
+type rowReader struct {
+	b   []byte
+	bad bool
+}
+
+func (r *rowReader) uvarint() uint64 {
+	v, n := binary.Uvarint(r.b)
+	if n <= 0 {
+		r.bad, r.b = true, nil
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *rowReader) varint() int64 {
+	v, n := binary.Varint(r.b)
+	if n <= 0 {
+		r.bad, r.b = true, nil
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *rowReader) bytes(n uint64) []byte {
+	if uint64(len(r.b)) < n {
+		r.bad, r.b = true, nil
+		return nil
+	}
+	out := r.b[:n:n]
+	r.b = r.b[n:]
+	return out
+}
+
+func (r *rowReader) str() []byte { return r.bytes(r.uvarint()) }
+
+// skipStrings skips a count and that many strings.
+func (r *rowReader) skipStrings() {
+	for n := r.uvarint(); n > 0 && !r.bad; n-- {
+		r.str()
+	}
+}
+
+// decodeRow decodes b into v; false if b is not a row.
+func decodeRow(b []byte, v *rowView) bool {
+	if len(b) == 0 || b[0] != rowVersion {
+		return false
+	}
+	r := rowReader{b: b[1:]}
+	v.number = int(r.uvarint())
+	v.id, v.status, v.step, v.creator, v.task, v.envr = r.str(), r.str(), r.str(), r.str(), r.str(), r.str()
+	v.created, v.started, v.ended = r.varint(), r.varint(), r.varint()
+	v.price = domain.Money(r.varint())
+	rest := r.b
+	r.skipStrings()
+	v.tags = rest[:len(rest)-len(r.b)]
+	v.meta = r.b
+	return !r.bad
+}
+
+// rowID returns the execution ID of a row (a copy).
+func rowID(b []byte) (domain.ExecutionID, bool) {
+	var v rowView
+	if !decodeRow(b, &v) {
+		return "", false
+	}
+	return domain.ExecutionID(v.id), true
+}
+
+func (v *rowView) hasTag(t string) bool {
+	r := rowReader{b: v.tags}
+	for n := r.uvarint(); n > 0 && !r.bad; n-- {
+		if string(r.str()) == t {
+			return true
+		}
+	}
+	return false
+}
+
+// rowTags returns the tags of a row.
+func (v *rowView) tagList() []string {
+	var out []string
+	r := rowReader{b: v.tags}
+	for n := r.uvarint(); n > 0 && !r.bad; n-- {
+		out = append(out, string(r.str()))
+	}
+	return out
+}
+
+// metaValue finds the metadata key k: its sort value, or Missing.
+func (v *rowView) metaValue(k string, out *sortValue) {
+	r := rowReader{b: v.meta}
+	for n := r.uvarint(); n > 0 && !r.bad; n-- {
+		key := r.str()
+		kind := r.bytes(1)
+		if r.bad {
+			break
+		}
+		var num float64
+		var str []byte
+		if kind[0] == 0 {
+			raw := r.bytes(8)
+			if r.bad {
+				break
+			}
+			num = math.Float64frombits(binary.BigEndian.Uint64(raw))
+		} else {
+			str = r.str()
+		}
+		if c := bytes.Compare(key, []byte(k)); c == 0 {
+			out.IsStr, out.Num, out.Str = kind[0] != 0, num, string(str)
+			return
+		} else if c > 0 {
+			break // keys are sorted
+		}
+	}
+	out.Missing = true
+}
+
+func (v *rowView) execution() Execution {
+	x := Execution{Number: v.number, PricePerHour: v.price}
+	if v.started != 0 {
+		x.StartedAt = time.Unix(0, v.started)
+	}
+	if v.ended != 0 {
+		x.EndedAt = time.Unix(0, v.ended)
+	}
+	return x
+}
+
+// rowValue is ExecutionQuery.value computed from a row.
+func (q ExecutionQuery) rowValue(v *rowView) sortValue {
+	s := sortValue{Number: v.number}
+	switch q.Sort {
+	case SortCreated:
+		s.Num = float64(v.created)
+	case SortDuration:
+		x := v.execution()
+		s.Num = float64(x.Duration(q.Now))
+	case SortCost:
+		x := v.execution()
+		s.Num = float64(x.Cost(q.Now))
+	case SortMetadata:
+		v.metaValue(q.MetadataKey, &s)
+	default:
+		s.Num = float64(v.number)
+	}
+	return s
+}
+
+// matchRow is ExecutionQuery.match on a row; tags[0] is matched by the index already
+// when skipFirstTag.
+func (q ExecutionQuery) matchRow(v *rowView, skipFirstTag bool) bool {
+	if q.Step != "" && string(v.step) != q.Step || q.Creator != "" && string(v.creator) != string(q.Creator) ||
+		q.Task != "" && string(v.task) != string(q.Task) || q.Environment != "" && string(v.envr) != string(q.Environment) {
+		return false
+	}
+	if !q.CreatedAfter.IsZero() && v.created < q.CreatedAfter.UnixNano() || !q.CreatedBefore.IsZero() && v.created > q.CreatedBefore.UnixNano() {
+		return false
+	}
+	for i, t := range q.Tags {
+		if i == 0 && skipFirstTag {
+			continue
+		}
+		if !v.hasTag(t) {
+			return false
+		}
+	}
+	return true
+}
+
+// topK keeps the k smallest rows by compareSort: a bounded sorted slice, since k is a
+// page (at most 1001) and most rows lose against the current worst at once.
+type topK struct {
+	k    int
+	desc bool
+	rows []ranked
+}
+
+type ranked struct {
+	v  sortValue
+	id domain.ExecutionID
+}
+
+func (t *topK) wants(v sortValue) bool {
+	return len(t.rows) < t.k || compareSort(v, t.rows[len(t.rows)-1].v, t.desc) < 0
+}
+
+func (t *topK) add(v sortValue, id domain.ExecutionID) {
+	i, _ := slices.BinarySearchFunc(t.rows, v, func(r ranked, v sortValue) int { return compareSort(r.v, v, t.desc) })
+	t.rows = slices.Insert(t.rows, i, ranked{v, id})
+	if len(t.rows) > t.k {
+		t.rows = t.rows[:t.k]
+	}
+}
