@@ -59,10 +59,10 @@ func (h Hash) MarshalText() ([]byte, error) {
 // UnmarshalText decodes 64 hex characters.
 func (h *Hash) UnmarshalText(b []byte) error {
 	if len(b) != hex.EncodedLen(len(h)) {
-		return fmt.Errorf("parse hash: want %d hex characters, got %d", hex.EncodedLen(len(h)), len(b))
+		return fmt.Errorf("parse hash: want %d hex characters, got %d: %w", hex.EncodedLen(len(h)), len(b), ErrInvalid)
 	}
 	if _, err := hex.Decode(h[:], b); err != nil {
-		return fmt.Errorf("parse hash: %w", err)
+		return fmt.Errorf("parse hash: %w: %w", err, ErrInvalid)
 	}
 	return nil
 }
@@ -175,7 +175,7 @@ func (e *Envelope) AppendBinary(buf []byte) ([]byte, error) {
 func (e *Envelope) UnmarshalBinary(b []byte) error {
 	d := decoder{b: b}
 	if f := d.byte(); f != canonicalFormat && d.err == nil {
-		return fmt.Errorf("decode envelope: unknown format %d", f)
+		return fmt.Errorf("decode envelope: unknown format %d: %w", f, errMalformed)
 	}
 	e.Stream = StreamID(d.string())
 	e.Version = Version(d.varint())
@@ -194,7 +194,7 @@ func (e *Envelope) UnmarshalBinary(b []byte) error {
 	copy(e.Prev[:], d.bytes(32))
 	copy(e.Hash[:], d.bytes(32))
 	if d.err == nil && len(d.b) != 0 {
-		d.err = fmt.Errorf("%d trailing bytes", len(d.b))
+		d.err = fmt.Errorf("%d trailing bytes: %w", len(d.b), errMalformed)
 	}
 	if d.err != nil {
 		return fmt.Errorf("decode envelope: %w", d.err)
@@ -213,7 +213,10 @@ type decoder struct {
 	err error
 }
 
-var errShort = fmt.Errorf("truncated")
+var (
+	errMalformed = fmt.Errorf("malformed envelope: %w", ErrInvalid)
+	errShort     = fmt.Errorf("truncated: %w", errMalformed)
+)
 
 func (d *decoder) byte() byte {
 	if b := d.bytes(1); b != nil {

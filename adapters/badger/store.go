@@ -76,16 +76,16 @@ func (c Config) withDefaults() Config {
 func (c Config) Validate() error {
 	var errs []error
 	if c.Dir == "" {
-		errs = append(errs, errors.New("badger: Dir is empty"))
+		errs = append(errs, fmt.Errorf("badger: Dir is empty: %w", ErrConfig))
 	}
 	if c.MemTableSize < 1<<20 {
-		errs = append(errs, fmt.Errorf("badger: MemTableSize %d is under 1 MiB", c.MemTableSize))
+		errs = append(errs, fmt.Errorf("badger: MemTableSize %d is under 1 MiB: %w", c.MemTableSize, ErrConfig))
 	}
 	if c.NumMemtables < 1 {
-		errs = append(errs, fmt.Errorf("badger: NumMemtables %d, want 1 or more", c.NumMemtables))
+		errs = append(errs, fmt.Errorf("badger: NumMemtables %d, want 1 or more: %w", c.NumMemtables, ErrConfig))
 	}
 	if c.BlockCacheSize < 0 || c.IndexCacheSize < 0 || c.ValueThreshold < 0 || c.GCInterval < 0 {
-		errs = append(errs, errors.New("badger: sizes and intervals must not be negative"))
+		errs = append(errs, fmt.Errorf("badger: sizes and intervals must not be negative: %w", ErrConfig))
 	}
 	return errors.Join(errs...)
 }
@@ -191,8 +191,15 @@ func Open(cfg Config) (*Store, error) {
 	return s, nil
 }
 
-// ErrLocked: another process has the database open.
-var ErrLocked = errors.New("the database is in use by another process")
+// Errors of the badger adapter.
+var (
+	// ErrLocked: another process has the database open.
+	ErrLocked = errors.New("the database is in use by another process")
+	// ErrConfig: a Config is not valid.
+	ErrConfig = errors.New("invalid badger configuration")
+	// ErrCorrupt: the database holds something the store did not write; run events.Verify.
+	ErrCorrupt = errors.New("badger store is corrupt")
+)
 
 // translateOpen turns badger's directory-lock failure, which has no sentinel, into ErrLocked.
 func translateOpen(err error) error {
@@ -268,7 +275,7 @@ func (s *Store) head(b *batch, stream events.StreamID) (head, error) {
 		h.version = events.Version(binary.BigEndian.Uint64(key[len(prefix):]))
 		err := it.Item().Value(func(v []byte) error {
 			if len(v) != rangeLen {
-				return fmt.Errorf("range index of %s at version %d is %d bytes, want %d", stream, h.version, len(v), rangeLen)
+				return fmt.Errorf("range index of %s at version %d is %d bytes, want %d: %w", stream, h.version, len(v), rangeLen, ErrCorrupt)
 			}
 			copy(h.hash[:], v[16:])
 			return nil
@@ -338,14 +345,14 @@ func (s *Store) Load(ctx context.Context, stream events.StreamID, after events.V
 				return err
 			}
 			if len(v) != rangeLen {
-				return fmt.Errorf("range index of %s at version %d is %d bytes, want %d", stream, last, len(v), rangeLen)
+				return fmt.Errorf("range index of %s at version %d is %d bytes, want %d: %w", stream, last, len(v), rangeLen, ErrCorrupt)
 			}
 			first, firstPos := events.Version(binary.BigEndian.Uint64(v)), events.Position(binary.BigEndian.Uint64(v[8:]))
 			from := max(first, after+1)
 			evs.Seek(eventKey(firstPos + events.Position(from-first)))
 			for version := from; version <= last; version++ {
 				if !evs.Valid() {
-					return fmt.Errorf("event of %s at version %d is missing", stream, version)
+					return fmt.Errorf("event of %s at version %d is missing: %w", stream, version, ErrCorrupt)
 				}
 				e := events.Envelope{Position: events.Position(binary.BigEndian.Uint64(evs.Item().Key()[1:]))}
 				if err := evs.Item().Value(e.UnmarshalBinary); err != nil {

@@ -124,7 +124,7 @@ Then it appends the events, keeping their IDs and times, and verifies the result
 			if err != nil {
 				return err
 			}
-			defer file.Close()
+			defer func() { _ = file.Close() }() // read-only: nothing to lose
 			s, err := f.openLog(true)
 			if err != nil {
 				return err
@@ -184,7 +184,6 @@ func newCmdEventsTail(f *factory) *cobra.Command {
 			if !f.JSON {
 				fmt.Fprintln(w, "POSITION\tTIME\tSTREAM\tVERSION\tTYPE\tACTOR")
 			}
-			errStop := errors.New("stop")
 			err = s.Subscribe(ctx, from, func(e events.Envelope) error {
 				if f.JSON {
 					if err := f.printJSONLine(e); err != nil {
@@ -216,6 +215,9 @@ func newCmdEventsTail(f *factory) *cobra.Command {
 	c.Flags().IntVarP(&last, "lines", "n", 20, "how many of the latest events to print first")
 	return c
 }
+
+// errStop ends a subscription once it has printed what was asked.
+var errStop = errors.New("stop")
 
 func exactArgs(n int, names string) cobra.PositionalArgs {
 	return func(c *cobra.Command, args []string) error {

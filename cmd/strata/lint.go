@@ -74,13 +74,13 @@ Use - to read standard input.`,
 const maxInput = valohaiyaml.MaxSize + 1
 
 func readInput(f *factory, path string) ([]byte, error) {
-	var r io.Reader = f.In
+	r := f.In
 	if path != "-" {
 		file, err := os.Open(path)
 		if err != nil {
 			return nil, err
 		}
-		defer file.Close()
+		defer func() { _ = file.Close() }() // read-only: nothing to lose
 		r = file
 	}
 	return io.ReadAll(io.LimitReader(r, maxInput))

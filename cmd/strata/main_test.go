@@ -73,7 +73,11 @@ func fillLog(t *testing.T, dir string, n int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
+	defer func() {
+		if err := s.Close(); err != nil {
+			t.Error(err)
+		}
+	}()
 	codec, err := newCodec()
 	if err != nil {
 		t.Fatal(err)
@@ -137,13 +141,13 @@ func TestServe(t *testing.T) {
 	var errOut bytes.Buffer
 	go func() {
 		done <- run(ctx, []string{"--data-dir", dir, "serve", "--listen", "127.0.0.1:0"}, strings.NewReader(""), outW, &errOut)
-		outW.Close()
+		_ = outW.Close()
 	}()
 	line, err := bufio.NewReader(outR).ReadString('\n')
 	if err != nil {
 		t.Fatalf("serve printed nothing: %v (%s)", err, errOut.String())
 	}
-	go io.Copy(io.Discard, outR)
+	go func() { _, _ = io.Copy(io.Discard, outR) }()
 	url := regexp.MustCompile(`http://[0-9.:]+`).FindString(line)
 	var status struct {
 		Head        int `json:"head"`
@@ -159,7 +163,7 @@ func TestServe(t *testing.T) {
 			t.Fatalf("GET /status: %v", err)
 		}
 		_ = json.NewDecoder(resp.Body).Decode(&status)
-		resp.Body.Close()
+		_ = resp.Body.Close()
 		caughtUp := len(status.Projections) > 0
 		for _, p := range status.Projections {
 			caughtUp = caughtUp && p.Checkpoint == 3

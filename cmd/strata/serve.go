@@ -86,7 +86,7 @@ func serve(ctx context.Context, f *factory, listen string) error {
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", listen)
+	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (pick another with --listen)", listen, err)
 	}

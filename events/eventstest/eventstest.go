@@ -562,18 +562,19 @@ func testSubscribeSlow(t *testing.T, _ Features, newStore func(*testing.T) event
 	}
 }
 
+var errStop = errors.New("stop")
+
 func testSubscribeEnds(t *testing.T, _ Features, newStore func(*testing.T) events.Store) {
 	s, stream := newStore(t), uniqueStream(t)
 	mustAppend(t, s, stream, events.Any, records(3)...)
-	stop := errors.New("stop")
 	var seen int
 	err := s.Subscribe(t.Context(), 0, func(events.Envelope) error {
 		if seen++; seen == 2 {
-			return stop
+			return errStop
 		}
 		return nil
 	})
-	if !errors.Is(err, stop) || seen != 2 {
+	if !errors.Is(err, errStop) || seen != 2 {
 		t.Errorf("Subscribe() = %v after %d events, want the handler's error after 2", err, seen)
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
