@@ -379,9 +379,10 @@ func CheckCommit(s string) error {
 		return fmt.Errorf("commit %.*q: want 40 or 64 hex digits, got %d characters: %w", maxQuoteLen, s, len(s), ErrInvalid)
 	}
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
-			return fmt.Errorf("commit %.*q: not a lowercase hex digit at offset %d: %w", maxQuoteLen, s, i, ErrInvalid)
+		if c := s[i]; '0' <= c && c <= '9' || 'a' <= c && c <= 'f' {
+			continue
 		}
+		return fmt.Errorf("commit %.*q: not a lowercase hex digit at offset %d: %w", maxQuoteLen, s, i, ErrInvalid)
 	}
 	return nil
 }

@@ -316,7 +316,7 @@ func decideCreate(s State, c Create) ([]Event, error) {
 	if err := checkAt(c.At); err != nil {
 		return nil, err
 	}
-	return []Event{Created{Dataset: c.Dataset, Project: c.Project, Name: c.Name, At: c.At}}, nil
+	return []Event{Created(c)}, nil
 }
 
 func (s State) decideVersion(c CreateVersion) ([]Event, error) {

@@ -169,7 +169,7 @@ func Decide(s State, c Command) ([]Event, error) {
 		if err := checkAt(c.At); err != nil {
 			return nil, err
 		}
-		return []Event{Created{Deployment: c.Deployment, Project: c.Project, Name: c.Name, At: c.At}}, nil
+		return []Event{Created(c)}, nil
 	case CreateVersion:
 		if !s.Exists() {
 			return nil, fmt.Errorf("create deployment version: %w", ErrNotFound)
@@ -245,9 +245,10 @@ func isEndpointName(s string) bool {
 		return false
 	}
 	for i := 1; i < len(s); i++ {
-		if c := s[i]; !(c == '-' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9') {
-			return false
+		if c := s[i]; c == '-' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' {
+			continue
 		}
+		return false
 	}
 	return true
 }

@@ -135,7 +135,7 @@ func Decide(s State, c Command) ([]Event, error) {
 		if err := checkAt(c.At); err != nil {
 			return nil, err
 		}
-		return []Event{Created{Environment: c.Environment, Slug: c.Slug, Spec: c.Spec, At: c.At}}, nil
+		return []Event{Created(c)}, nil
 	case Update:
 		if !s.Exists() {
 			return nil, fmt.Errorf("update environment: %w", ErrNotFound)

@@ -377,7 +377,7 @@ func commandName(c Command) string {
 
 func decideCreate(c Create) ([]Event, error) {
 	bad := func(format string, args ...any) ([]Event, error) {
-		return nil, fmt.Errorf("create execution: "+format+": %w", append(args, domain.ErrInvalid)...)
+		return nil, fmt.Errorf("create execution: %s: %w", fmt.Sprintf(format, args...), domain.ErrInvalid)
 	}
 	wrap := func(err error) ([]Event, error) { return nil, fmt.Errorf("create execution: %w", err) }
 	if err := domain.CheckID("execution", c.Execution); err != nil {
@@ -578,9 +578,10 @@ func isEnvName(s string) bool {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; !(c == '_' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
-			return false
+		if c := s[i]; c == '_' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' {
+			continue
 		}
+		return false
 	}
 	return true
 }

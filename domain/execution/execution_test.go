@@ -353,8 +353,9 @@ func TestDecide_Transitions(t *testing.T) {
 					for _, e := range evs {
 						next = execution.Evolve(next, e)
 					}
-					if want := to; next.Status() != want && !(to == domain.StatusStopping && next.Status() == domain.StatusStopped) {
-						t.Errorf("status after Decide = %s, want %s", next.Status(), want)
+					stoppedAtOnce := to == domain.StatusStopping && next.Status() == domain.StatusStopped
+					if next.Status() != to && !stoppedAtOnce {
+						t.Errorf("status after Decide = %s, want %s", next.Status(), to)
 					}
 					return
 				}

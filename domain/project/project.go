@@ -424,7 +424,7 @@ func decideCreate(s State, c Create) ([]Event, error) {
 	if err := checkAt(c.At); err != nil {
 		return nil, err
 	}
-	return []Event{Created{Project: c.Project, Slug: c.Slug, Name: c.Name, Owner: c.Owner, At: c.At}}, nil
+	return []Event{Created(c)}, nil
 }
 
 func (s State) admins() int {

@@ -275,7 +275,7 @@ func Evolve(s State, e Event) State {
 
 func decideCreate(c Create) ([]Event, error) {
 	bad := func(format string, args ...any) ([]Event, error) {
-		return nil, fmt.Errorf("create task: "+format+": %w", append(args, domain.ErrInvalid)...)
+		return nil, fmt.Errorf("create task: %s: %w", fmt.Sprintf(format, args...), domain.ErrInvalid)
 	}
 	wrap := func(err error) ([]Event, error) { return nil, fmt.Errorf("create task: %w", err) }
 	if err := domain.CheckID("task", c.Task); err != nil {
