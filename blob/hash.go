@@ -189,7 +189,7 @@ func Digest(r io.Reader) (domain.Digests, int64, error) {
 // DigestBytes returns the four digests of b.
 func DigestBytes(b []byte) domain.Digests {
 	h := NewHasher()
-	h.Write(b) // cannot fail before Sum
+	_, _ = h.Write(b) // cannot fail before Sum
 	return h.Sum()
 }
 

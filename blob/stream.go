@@ -16,11 +16,10 @@ import (
 // cancelled, and the first read error is remembered so the backend can report it even when
 // its SDK wraps it beyond errors.Is. Backends read Source to EOF, then call Object.
 type Source struct {
-	ctx    context.Context // the Put call's context, checked on every Read
-	r      io.Reader
-	h      *Hasher
-	err    error
-	closed bool
+	ctx context.Context // the Put call's context, checked on every Read
+	r   io.Reader
+	h   *Hasher
+	err error
 }
 
 // NewSource returns a Source reading r on behalf of a Put running under ctx.
@@ -39,7 +38,7 @@ func (s *Source) Read(p []byte) (int, error) {
 	}
 	n, err := s.r.Read(p)
 	if n > 0 {
-		s.h.Write(p[:n]) // cannot fail before Sum
+		_, _ = s.h.Write(p[:n]) // cannot fail before Sum
 	}
 	if err != nil && err != io.EOF {
 		s.err = err
@@ -100,7 +99,7 @@ func (v *verifier) Read(p []byte) (int, error) {
 		return 0, fmt.Errorf("read %s: %w", v.want, err)
 	}
 	n, err := v.rc.Read(p)
-	v.h.Write(p[:n])
+	_, _ = v.h.Write(p[:n]) // blake3.Hasher.Write never fails
 	switch {
 	case err == io.EOF:
 		var got domain.Digest

@@ -37,10 +37,10 @@ func (s Secret) GoString() string { return fmt.Sprintf("%q", s.String()) }
 // Format prints Redacted for every verb (%s, %v, %q, %x, %d ...).
 func (s Secret) Format(f fmt.State, verb rune) {
 	if verb == 'q' || (verb == 'v' && f.Flag('#')) {
-		fmt.Fprintf(f, "%q", s.String())
+		_, _ = fmt.Fprintf(f, "%q", s.String()) // Format cannot report a write error
 		return
 	}
-	fmt.Fprint(f, s.String())
+	_, _ = fmt.Fprint(f, s.String()) // Format cannot report a write error
 }
 
 // LogValue keeps the value out of slog output.
@@ -117,7 +117,7 @@ var validName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
 func (c Config) Validate() error {
 	var errs []error
 	bad := func(format string, args ...any) {
-		errs = append(errs, fmt.Errorf(format+": %w", append(args, domain.ErrInvalid)...))
+		errs = append(errs, fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), domain.ErrInvalid))
 	}
 	seen := map[string]bool{}
 	for i, s := range c.Stores {
