@@ -1,6 +1,7 @@
 package valohaiyaml
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"regexp"
@@ -100,6 +101,15 @@ func (p *Parameter) passAsTemplate(value any) string {
 	return "--{name}={value}"
 }
 
+// Errors of formatTemplate; their text follows Python's str.format messages.
+var (
+	errSingleClose            = errors.New("single '}' encountered")
+	errSingleOpen             = errors.New("single '{' encountered")
+	errUnsupportedPlaceholder = errors.New("unsupported placeholder")
+	errUnknownPlaceholder     = errors.New("unknown placeholder")
+	errUnknownConversion      = errors.New("unknown conversion")
+)
+
 // formatTemplate is Python's str.format_map with {name}, {value} and {v}:
 // "{{" and "}}" are literal braces, "!s" and "!r" conversions are allowed,
 // format specs are not.
@@ -115,11 +125,11 @@ func formatTemplate(tmpl, name string, value any) (string, error) {
 			b.WriteByte('}')
 			i++
 		case c == '}':
-			return "", fmt.Errorf("single '}' encountered in %q", tmpl)
+			return "", fmt.Errorf("%w in %q", errSingleClose, tmpl)
 		case c == '{':
 			end := strings.IndexByte(tmpl[i:], '}')
 			if end < 0 {
-				return "", fmt.Errorf("single '{' encountered in %q", tmpl)
+				return "", fmt.Errorf("%w in %q", errSingleOpen, tmpl)
 			}
 			field := tmpl[i+1 : i+end]
 			conv := "s"
@@ -127,7 +137,7 @@ func formatTemplate(tmpl, name string, value any) (string, error) {
 				field, conv = field[:k], field[k+1:]
 			}
 			if strings.ContainsAny(field, ":[.{") || strings.Contains(conv, ":") {
-				return "", fmt.Errorf("unsupported placeholder {%s} in %q; use {name}, {value} or {v}", tmpl[i+1:i+end], tmpl)
+				return "", fmt.Errorf("%w {%s} in %q; use {name}, {value} or {v}", errUnsupportedPlaceholder, tmpl[i+1:i+end], tmpl)
 			}
 			var v any
 			switch field {
@@ -136,7 +146,7 @@ func formatTemplate(tmpl, name string, value any) (string, error) {
 			case "value", "v":
 				v = value
 			default:
-				return "", fmt.Errorf("unknown placeholder {%s} in %q; use {name}, {value} or {v}", field, tmpl)
+				return "", fmt.Errorf("%w {%s} in %q; use {name}, {value} or {v}", errUnknownPlaceholder, field, tmpl)
 			}
 			switch conv {
 			case "s":
@@ -144,7 +154,7 @@ func formatTemplate(tmpl, name string, value any) (string, error) {
 			case "r":
 				b.WriteString(pyRepr(v))
 			default:
-				return "", fmt.Errorf("unknown conversion !%s in %q", conv, tmpl)
+				return "", fmt.Errorf("%w !%s in %q", errUnknownConversion, conv, tmpl)
 			}
 			i += end
 		default:

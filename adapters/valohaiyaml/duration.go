@@ -1,6 +1,7 @@
 package valohaiyaml
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"regexp"
@@ -25,26 +26,36 @@ var durationUnits = map[byte]time.Duration{
 // maxDuration keeps sums far from overflowing time.Duration (about 292 years).
 const maxDuration = 100 * 365 * 24 * time.Hour
 
+// Errors of ParseDuration, wrapped with the duration and the offending part.
+var (
+	errDurationEmpty       = errors.New("is empty")
+	errDurationNoUnit      = errors.New("has no unit (s, m, h, d or w)")
+	errDurationSyntax      = errors.New("cannot parse")
+	errDurationUnknownUnit = errors.New("unknown unit")
+	errDurationTooLong     = errors.New("is longer than 100 years")
+	errDurationNotPositive = errors.New("is not positive")
+)
+
 // ParseDuration parses a Valohai duration string: a sequence of
 // <number><unit> parts, summed, where the unit's first letter is one of s, m,
 // h, d or w ("1h 30m 5s", "48h", "1.5 days"). The total must be positive.
 func ParseDuration(s string) (time.Duration, error) {
 	rest := strings.TrimSpace(s)
 	if rest == "" {
-		return 0, fmt.Errorf("duration %q is empty", s)
+		return 0, fmt.Errorf("duration %q %w", s, errDurationEmpty)
 	}
 	var total float64
 	for rest != "" {
 		m := durationPart.FindStringSubmatch(rest)
 		if m == nil {
 			if _, err := strconv.ParseFloat(rest, 64); err == nil {
-				return 0, fmt.Errorf("duration %q: %q has no unit (s, m, h, d or w)", s, rest)
+				return 0, fmt.Errorf("duration %q: %q %w", s, rest, errDurationNoUnit)
 			}
-			return 0, fmt.Errorf("duration %q: cannot parse %q; write e.g. \"1h 30m 5s\"", s, rest)
+			return 0, fmt.Errorf("duration %q: %w %q; write e.g. \"1h 30m 5s\"", s, errDurationSyntax, rest)
 		}
 		unit, ok := durationUnits[strings.ToLower(m[2])[0]]
 		if !ok {
-			return 0, fmt.Errorf("duration %q: unknown unit %q (use s, m, h, d or w)", s, m[2])
+			return 0, fmt.Errorf("duration %q: %w %q (use s, m, h, d or w)", s, errDurationUnknownUnit, m[2])
 		}
 		v, err := strconv.ParseFloat(m[1], 64)
 		if err != nil {
@@ -52,12 +63,12 @@ func ParseDuration(s string) (time.Duration, error) {
 		}
 		total += v * float64(unit)
 		if total > float64(maxDuration) {
-			return 0, fmt.Errorf("duration %q is longer than 100 years", s)
+			return 0, fmt.Errorf("duration %q %w", s, errDurationTooLong)
 		}
 		rest = strings.TrimLeft(rest[len(m[0]):], " \t,")
 	}
 	if total <= 0 || math.IsNaN(total) {
-		return 0, fmt.Errorf("duration %q is not positive", s)
+		return 0, fmt.Errorf("duration %q %w", s, errDurationNotPositive)
 	}
 	return time.Duration(total).Round(time.Second), nil
 }

@@ -1,6 +1,7 @@
 package valohaiyaml
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"unicode"
@@ -19,6 +20,14 @@ import (
 // maxExprDepth bounds the parser's recursion on nested parentheses.
 const maxExprDepth = 100
 
+// Errors of CheckExpression, wrapped with the column and the offending text.
+var (
+	errSyntax           = errors.New("invalid syntax")
+	errUnterminated     = errors.New("unterminated string literal")
+	errInvalidCharacter = errors.New("invalid character")
+	errTooDeep          = fmt.Errorf("expression nests deeper than %d levels", maxExprDepth)
+)
+
 // CheckExpression reports whether expr is a syntactically valid expression
 // for a stop-condition or a node action's `if`.
 func CheckExpression(expr string) error {
@@ -31,7 +40,7 @@ func CheckExpression(expr string) error {
 		return err
 	}
 	if p.peek().kind != tokEOF {
-		return p.errorf("invalid syntax")
+		return p.syntaxError("")
 	}
 	return nil
 }
@@ -100,7 +109,7 @@ func tokenize(s string) ([]token, error) {
 				j++
 			}
 			if !closed {
-				return nil, fmt.Errorf("unterminated string literal at column %d", start)
+				return nil, fmt.Errorf("%w at column %d", errUnterminated, start)
 			}
 			toks = append(toks, token{tokString, s[i : j+1], start})
 			col += utf8.RuneCountInString(s[i+1 : j+1])
@@ -108,7 +117,7 @@ func tokenize(s string) ([]token, error) {
 		case r < utf8.RuneSelf && (r >= '0' && r <= '9' || r == '.' && i+1 < len(s) && s[i+1] >= '0' && s[i+1] <= '9'):
 			j := scanNumber(s, i)
 			if j < len(s) && isNameRune(rune(s[j])) {
-				return nil, fmt.Errorf("invalid syntax at column %d: bad number %q", start, s[i:j+1])
+				return nil, fmt.Errorf("%w at column %d: bad number %q", errSyntax, start, s[i:j+1])
 			}
 			toks = append(toks, token{tokNumber, s[i:j], start})
 			col += j - i - 1
@@ -138,7 +147,7 @@ func tokenize(s string) ([]token, error) {
 				op = string(r)
 			}
 			if op == "" {
-				return nil, fmt.Errorf("invalid character %q at column %d", r, start)
+				return nil, fmt.Errorf("%w %q at column %d", errInvalidCharacter, r, start)
 			}
 			toks = append(toks, token{tokOp, op, start})
 			col += len(op) - 1
@@ -178,18 +187,23 @@ func (p *exprParser) accept(kind tokKind, text string) bool {
 	return false
 }
 
-func (p *exprParser) errorf(msg string) error {
+// syntaxError reports errSyntax at the next token; expected, when not empty,
+// says what should have come there ("expected 'else'").
+func (p *exprParser) syntaxError(expected string) error {
+	if expected != "" {
+		expected = ", " + expected
+	}
 	t := p.peek()
 	if t.kind == tokEOF {
-		return fmt.Errorf("%s: unexpected end of expression", msg)
+		return fmt.Errorf("%w%s: unexpected end of expression", errSyntax, expected)
 	}
-	return fmt.Errorf("%s at column %d near %q", msg, t.col, t.text)
+	return fmt.Errorf("%w%s at column %d near %q", errSyntax, expected, t.col, t.text)
 }
 
 // expr := or_test ['if' or_test 'else' expr]
 func (p *exprParser) expr(depth int) error {
 	if depth > maxExprDepth {
-		return fmt.Errorf("expression nests deeper than %d levels", maxExprDepth)
+		return errTooDeep
 	}
 	if err := p.binary(depth, 0); err != nil {
 		return err
@@ -199,7 +213,7 @@ func (p *exprParser) expr(depth int) error {
 			return err
 		}
 		if !p.accept(tokName, "else") {
-			return p.errorf("invalid syntax, expected 'else'")
+			return p.syntaxError("expected 'else'")
 		}
 		return p.expr(depth + 1)
 	}
@@ -214,7 +228,7 @@ var binaryLevels = [][]string{
 
 func (p *exprParser) binary(depth, level int) error {
 	if depth > maxExprDepth {
-		return fmt.Errorf("expression nests deeper than %d levels", maxExprDepth)
+		return errTooDeep
 	}
 	if level == len(binaryLevels) {
 		return p.factor(depth)
@@ -281,7 +295,7 @@ func (p *exprParser) compOp() bool {
 // factor := ('+'|'-'|'~') factor | power
 func (p *exprParser) factor(depth int) error {
 	if depth > maxExprDepth {
-		return fmt.Errorf("expression nests deeper than %d levels", maxExprDepth)
+		return errTooDeep
 	}
 	if p.accept(tokOp, "+") || p.accept(tokOp, "-") || p.accept(tokOp, "~") {
 		return p.factor(depth + 1)
@@ -304,7 +318,7 @@ func (p *exprParser) atomExpr(depth int) error {
 		switch {
 		case p.accept(tokOp, "."):
 			if t := p.peek(); t.kind != tokName || keywords[t.text] {
-				return p.errorf("invalid syntax, expected an attribute name")
+				return p.syntaxError("expected an attribute name")
 			}
 			p.next()
 		case p.accept(tokOp, "("):
@@ -334,7 +348,7 @@ func (p *exprParser) subscript(depth int) error {
 			return nil
 		}
 		if !p.accept(tokOp, ":") || parts == 2 {
-			return p.errorf("invalid syntax, expected ']'")
+			return p.syntaxError("expected ']'")
 		}
 		parts++
 	}
@@ -353,7 +367,7 @@ func (p *exprParser) sequence(depth int, closer string) error {
 			return nil
 		}
 		if !p.accept(tokOp, ",") {
-			return p.errorf(fmt.Sprintf("invalid syntax, expected ',' or '%s'", closer))
+			return p.syntaxError(fmt.Sprintf("expected ',' or '%s'", closer))
 		}
 	}
 }
@@ -382,7 +396,7 @@ func (p *exprParser) atom(depth int) error {
 		p.next()
 		return p.sequence(depth, "]")
 	}
-	return p.errorf("invalid syntax")
+	return p.syntaxError("")
 }
 
 // scanNumber returns the end of the Python number literal starting at i.

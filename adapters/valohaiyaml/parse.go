@@ -34,13 +34,19 @@ func Lint(name string, data []byte) []Problem {
 	return problems
 }
 
+// errInvalidYAML starts the problem reported for a document yaml.v3 cannot read.
+var (
+	errInvalidYAML = errors.New("invalid YAML")
+	errTwoDocs     = fmt.Errorf("%w: the file holds more than one document; Valohai reads exactly one", errInvalidYAML)
+)
+
 var yamlErrLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
 // readDocument parses data into a single YAML document node.
 func readDocument(data []byte) (doc *yaml.Node, line int, err error) {
 	defer func() {
 		if r := recover(); r != nil { // yaml.v3 has panicked on malformed input before
-			doc, line, err = nil, 0, fmt.Errorf("invalid YAML: %v", r)
+			doc, line, err = nil, 0, fmt.Errorf("%w: %v", errInvalidYAML, r)
 		}
 	}()
 	dec := yaml.NewDecoder(bytes.NewReader(data))
@@ -57,7 +63,7 @@ func readDocument(data []byte) (doc *yaml.Node, line int, err error) {
 				msg += " (check the indentation)"
 			}
 		}
-		return nil, line, fmt.Errorf("invalid YAML: %s", msg)
+		return nil, line, fmt.Errorf("%w: %s", errInvalidYAML, msg)
 	}
 	var second yaml.Node
 	if err := dec.Decode(&second); !errors.Is(err, io.EOF) {
@@ -65,7 +71,7 @@ func readDocument(data []byte) (doc *yaml.Node, line int, err error) {
 		if err != nil {
 			l = 0
 		}
-		return nil, l, errors.New("invalid YAML: the file holds more than one document; Valohai reads exactly one")
+		return nil, l, errTwoDocs
 	}
 	return &first, 0, nil
 }

@@ -24,8 +24,6 @@ func mustParse(t *testing.T, name string) *valohaiyaml.Config {
 	return cfg
 }
 
-func boolPtr(b bool) *bool { return &b }
-
 func TestParse_structure(t *testing.T) {
 	t.Run("timeouts", func(t *testing.T) {
 		cfg := mustParse(t, "timeouts-example.yaml")
@@ -297,9 +295,10 @@ func TestParse_problems(t *testing.T) {
 			for _, w := range tt.want {
 				line, rest, _ := strings.Cut(w, ": ")
 				prefix := "v.yaml:" + line + ": "
-				if line == "0" {
+				switch line {
+				case "0":
 					prefix = "v.yaml: "
-				} else if line == "error" {
+				case "error":
 					prefix, rest = "v.yaml", w
 				}
 				rest = strings.TrimPrefix(rest, "error: ")

@@ -1,6 +1,7 @@
 package valohaiyaml
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -210,12 +211,14 @@ func (d *decoder) action(n *yaml.Node, parent string, index int) *NodeAction {
 	return a
 }
 
+var errSocketParts = errors.New("must have 3 parts, node.type.key")
+
 // ParseSocket splits "node.type.key" on its first two dots, so the key may
 // contain dots ("train.output.model.pb"). It fails unless there are three parts.
 func ParseSocket(s string) (Socket, error) {
 	parts := strings.SplitN(s, ".", 3)
 	if len(parts) != 3 {
-		return Socket{}, fmt.Errorf("%q must have 3 parts, node.type.key (it has %d)", s, len(parts))
+		return Socket{}, fmt.Errorf("%q %w (it has %d)", s, errSocketParts, len(parts))
 	}
 	return Socket{Node: parts[0], Type: parts[1], Key: parts[2]}, nil
 }
