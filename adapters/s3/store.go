@@ -161,7 +161,7 @@ func fail(ctx context.Context, op string, err error) error {
 	if isNotFound(err) {
 		return fmt.Errorf("%s: %w", op, blob.ErrNotFound)
 	}
-	return fmt.Errorf("%s: %s", op, describe(err))
+	return fmt.Errorf("%s: %w", op, describe(err))
 }
 
 func isNotFound(err error) bool {
@@ -175,18 +175,21 @@ func isNotFound(err error) bool {
 	return false
 }
 
-// describe renders an SDK error: the operation, the HTTP status and the service's code
-// and message. Requests are signed, never carrying secrets, so none can appear here.
-func describe(err error) string {
+// errS3 marks a failure the service reported, kept as text so SDK types never escape.
+var errS3 = errors.New("s3")
+
+// describe renders an SDK error as errS3 with the HTTP status and the service's code and
+// message. Requests are signed, never carrying secrets, so none can appear here.
+func describe(err error) error {
 	var api smithy.APIError
 	var resp *awshttp.ResponseError
 	switch {
 	case errors.As(err, &api) && errors.As(err, &resp):
-		return fmt.Sprintf("s3 %d %s: %s", resp.HTTPStatusCode(), api.ErrorCode(), api.ErrorMessage())
+		return fmt.Errorf("%w %d %s: %s", errS3, resp.HTTPStatusCode(), api.ErrorCode(), api.ErrorMessage())
 	case errors.As(err, &api):
-		return fmt.Sprintf("s3 %s: %s", api.ErrorCode(), api.ErrorMessage())
+		return fmt.Errorf("%w %s: %s", errS3, api.ErrorCode(), api.ErrorMessage())
 	}
-	return err.Error()
+	return fmt.Errorf("%w: %s", errS3, err.Error())
 }
 
 // cleanupCtx returns a context for removing temporary objects after ctx failed.
@@ -201,7 +204,7 @@ func (s *Store) Put(ctx context.Context, r io.Reader) (blob.Object, error) {
 	defer s.parts.Put(buf)
 	n, err := io.ReadFull(src, *buf)
 	switch {
-	case err == io.EOF || err == io.ErrUnexpectedEOF: // it fits in one part: its address is known
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF): // it fits in one part: its address is known
 		obj := src.Object()
 		if err := src.Err(); err != nil {
 			return blob.Object{}, src.PutError(err)
@@ -296,9 +299,9 @@ func (s *Store) upload(ctx context.Context, src *blob.Source, key string, buf []
 		}
 		n, err = io.ReadFull(src, buf)
 		switch {
-		case err == io.EOF:
+		case errors.Is(err, io.EOF):
 			last, n = true, 0
-		case err == io.ErrUnexpectedEOF:
+		case errors.Is(err, io.ErrUnexpectedEOF):
 			last = true
 		case err != nil:
 			return err
