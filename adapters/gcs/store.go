@@ -122,6 +122,9 @@ func (s *Store) tmpName() string {
 	return s.cfg.Prefix + "tmp/" + hex.EncodeToString(b[:])
 }
 
+// errGCS marks a failure the service reported, kept as text so client types never escape.
+var errGCS = errors.New("gcs")
+
 // fail translates a client error at the boundary: a cancelled ctx and a missing object
 // keep their kinds; anything else becomes text, so client types never escape.
 func fail(ctx context.Context, op string, err error) error {
@@ -133,9 +136,9 @@ func fail(ctx context.Context, op string, err error) error {
 	}
 	var gerr *googleapi.Error
 	if errors.As(err, &gerr) {
-		return fmt.Errorf("%s: gcs %d: %s", op, gerr.Code, gerr.Message)
+		return fmt.Errorf("%s: %w %d: %s", op, errGCS, gerr.Code, gerr.Message)
 	}
-	return fmt.Errorf("%s: %s", op, err.Error())
+	return fmt.Errorf("%s: %w: %s", op, errGCS, err.Error())
 }
 
 // isPreconditionFailed reports a does-not-exist precondition that found the object.
@@ -155,7 +158,7 @@ func (s *Store) Put(ctx context.Context, r io.Reader) (blob.Object, error) {
 	defer s.chunks.Put(buf)
 	n, err := io.ReadFull(src, *buf)
 	switch {
-	case err == io.EOF || err == io.ErrUnexpectedEOF: // it fits in one chunk: its address is known
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF): // it fits in one chunk: its address is known
 		obj := src.Object()
 		if err := src.Err(); err != nil {
 			return blob.Object{}, src.PutError(err)
@@ -171,8 +174,8 @@ func (s *Store) Put(ctx context.Context, r io.Reader) (blob.Object, error) {
 	if err != nil {
 		return blob.Object{}, src.PutError(err)
 	}
-	if err := ctx.Err(); err != nil {
-		err = src.PutError(err)
+	if cerr := ctx.Err(); cerr != nil {
+		err = src.PutError(cerr)
 	} else {
 		err = s.publish(ctx, tmp, obj)
 	}
