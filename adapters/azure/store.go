@@ -120,6 +120,13 @@ func (s *Store) tmpName() string {
 	return s.cfg.Prefix + "tmp/" + hex.EncodeToString(b[:])
 }
 
+var (
+	// errAzure marks a failure the service reported, kept as text so SDK types never escape.
+	errAzure = errors.New("azure")
+	// errCopy marks a server-side copy that ended other than successfully.
+	errCopy = errors.New("copy ended")
+)
+
 // fail translates an SDK error at the boundary: a cancelled ctx and a missing blob keep
 // their kinds; anything else becomes the status and error code only, so SDK types never
 // escape and no request detail (headers, signatures) reaches a message.
@@ -132,9 +139,9 @@ func fail(ctx context.Context, op string, err error) error {
 	}
 	var re *azcore.ResponseError
 	if errors.As(err, &re) {
-		return fmt.Errorf("%s: azure %d %s", op, re.StatusCode, re.ErrorCode)
+		return fmt.Errorf("%s: %w %d %s", op, errAzure, re.StatusCode, re.ErrorCode)
 	}
-	return fmt.Errorf("%s: %s", op, err.Error())
+	return fmt.Errorf("%s: %w: %s", op, errAzure, err.Error())
 }
 
 // exists reports an if-none-match precondition that found the blob.
@@ -159,7 +166,7 @@ func (s *Store) Put(ctx context.Context, r io.Reader) (blob.Object, error) {
 	defer s.blocks.Put(buf)
 	n, err := io.ReadFull(src, *buf)
 	switch {
-	case err == io.EOF || err == io.ErrUnexpectedEOF: // it fits in one block: its address is known
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF): // it fits in one block: its address is known
 		obj := src.Object()
 		if err := src.Err(); err != nil {
 			return blob.Object{}, src.PutError(err)
@@ -179,8 +186,8 @@ func (s *Store) Put(ctx context.Context, r io.Reader) (blob.Object, error) {
 	if err != nil {
 		return blob.Object{}, src.PutError(err)
 	}
-	if err := ctx.Err(); err != nil {
-		err = src.PutError(err)
+	if cerr := ctx.Err(); cerr != nil {
+		err = src.PutError(cerr)
 	} else {
 		err = s.publish(ctx, tmp, obj)
 	}
@@ -210,9 +217,9 @@ func (s *Store) stage(ctx context.Context, tmp *blockblob.Client, src *blob.Sour
 		ids = append(ids, id)
 		var err error
 		n, err = io.ReadFull(src, buf)
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			break
-		} else if err != nil && err != io.ErrUnexpectedEOF {
+		} else if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
 			return err
 		}
 		if len(ids) == 50000 {
@@ -256,7 +263,7 @@ func (s *Store) publish(ctx context.Context, tmp *blockblob.Client, obj blob.Obj
 		status = props.CopyStatus
 	}
 	if status != nil && *status != azblob.CopyStatusTypeSuccess {
-		return fmt.Errorf("%s: copy ended %s", op, *status)
+		return fmt.Errorf("%s: %w %s", op, errCopy, *status)
 	}
 	return nil
 }
