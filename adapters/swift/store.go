@@ -106,6 +106,9 @@ func (s *Store) tmpName() string {
 	return s.cfg.Prefix + "tmp/" + hex.EncodeToString(b[:])
 }
 
+// errSwift marks a failure the service reported, kept as text so client types never escape.
+var errSwift = errors.New("swift")
+
 // fail translates a client error at the boundary: a cancelled ctx and a missing object
 // keep their kinds; anything else becomes text, so client types never escape.
 func fail(ctx context.Context, op string, err error) error {
@@ -117,9 +120,9 @@ func fail(ctx context.Context, op string, err error) error {
 	}
 	var serr *ncw.Error
 	if errors.As(err, &serr) {
-		return fmt.Errorf("%s: swift %d %s", op, serr.StatusCode, serr.Text)
+		return fmt.Errorf("%s: %w %d %s", op, errSwift, serr.StatusCode, serr.Text)
 	}
-	return fmt.Errorf("%s: %s", op, err.Error())
+	return fmt.Errorf("%s: %w: %s", op, errSwift, err.Error())
 }
 
 func cleanupCtx(ctx context.Context) (context.Context, context.CancelFunc) {
@@ -144,7 +147,7 @@ func (s *Store) Put(ctx context.Context, r io.Reader) (blob.Object, error) {
 	defer s.buffers.Put(buf)
 	n, err := io.ReadFull(src, *buf)
 	switch {
-	case err == io.EOF || err == io.ErrUnexpectedEOF: // it fits in the buffer: its address is known
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF): // it fits in the buffer: its address is known
 		obj := src.Object()
 		if err := src.Err(); err != nil {
 			return blob.Object{}, src.PutError(err)
@@ -160,8 +163,8 @@ func (s *Store) Put(ctx context.Context, r io.Reader) (blob.Object, error) {
 	if err != nil {
 		return blob.Object{}, src.PutError(err)
 	}
-	if err := ctx.Err(); err != nil {
-		err = src.PutError(err)
+	if cerr := ctx.Err(); cerr != nil {
+		err = src.PutError(cerr)
 	} else {
 		err = s.publish(ctx, tmp, obj)
 	}
