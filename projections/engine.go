@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"strings"
 	"sync"
 
@@ -102,6 +103,7 @@ type Engine struct {
 	byName map[string]Projection
 
 	applyMu sync.Mutex // serialises batches, resets and the metas they commit
+	epoch   uint64     // guarded by applyMu: bumped by every reset, voiding staged batches
 
 	mu      sync.Mutex // guards the fields below
 	metas   map[string]meta
@@ -166,14 +168,17 @@ func (e *Engine) Run(ctx context.Context) error {
 var errRestart = errors.New("restart subscription")
 
 // follow subscribes from the lowest checkpoint and applies batches until ctx ends, a
-// restart is asked for (errRestart) or something fails.
+// restart is asked for (errRestart) or something fails. It is a pipeline: the
+// subscription fills a channel, a decoder cuts it into batches and decodes each on every
+// core, and this goroutine applies one batch while the next is being decoded.
 func (e *Engine) follow(ctx context.Context) error {
 	from := e.lowest()
 	subCtx, cancel := context.WithCancel(ctx)
 	ch := make(chan events.Envelope, 4*e.cfg.BatchSize)
+	batches := make(chan decodedBatch, 1)
 	subErr := make(chan error, 1)
 	var wg sync.WaitGroup
-	wg.Add(1)
+	wg.Add(2)
 	go func() {
 		defer wg.Done()
 		subErr <- e.log.Subscribe(subCtx, from, func(env events.Envelope) error {
@@ -185,10 +190,15 @@ func (e *Engine) follow(ctx context.Context) error {
 			}
 		})
 	}()
+	go func() {
+		defer wg.Done()
+		e.decodeBatches(subCtx, ch, batches)
+	}()
 	defer func() {
 		cancel()
 		wg.Wait()
 	}()
+	var pending *staged // applied, not committed: dropped if follow returns
 	for {
 		select {
 		case <-ctx.Done():
@@ -200,23 +210,90 @@ func (e *Engine) follow(ctx context.Context) error {
 				return ctx.Err()
 			}
 			return fmt.Errorf("follow the log from %d: %w", from, err)
-		case env := <-ch:
-			batch := []events.Envelope{env}
-		drain:
-			for len(batch) < e.cfg.BatchSize {
-				select {
-				case env := <-ch:
-					batch = append(batch, env)
-				default:
-					break drain
-				}
+		case b := <-batches:
+			if b.err != nil {
+				return fmt.Errorf("apply: %w", b.err)
 			}
-			if err := e.Apply(ctx, from, batch...); err != nil {
+			// The batch is staged; it commits while the next one is applied, or now if
+			// no next one is waiting.
+			e.applyMu.Lock()
+			s, err := e.stage(ctx, from, b.envs, b.evs, pending)
+			pending = nil
+			if err == nil && len(batches) > 0 {
+				pending = s
+			} else if err == nil {
+				err = e.commitNow(ctx, s)
+			}
+			e.applyMu.Unlock()
+			if err != nil {
 				return err
 			}
-			from = batch[len(batch)-1].Position
+			from = b.envs[len(b.envs)-1].Position
 		}
 	}
+}
+
+type decodedBatch struct {
+	envs []events.Envelope
+	evs  []events.Event
+	err  error // the first envelope that failed to decode; the batch is not applied
+}
+
+// decodeBatches cuts what arrives on ch into batches of at most BatchSize (whatever has
+// arrived when the previous batch was handed on) and decodes each, until ctx ends.
+func (e *Engine) decodeBatches(ctx context.Context, ch <-chan events.Envelope, out chan<- decodedBatch) {
+	for {
+		var batch []events.Envelope
+		select {
+		case <-ctx.Done():
+			return
+		case env := <-ch:
+			batch = append(make([]events.Envelope, 0, e.cfg.BatchSize), env)
+		}
+	drain:
+		for len(batch) < e.cfg.BatchSize {
+			select {
+			case env := <-ch:
+				batch = append(batch, env)
+			default:
+				break drain
+			}
+		}
+		evs, err := e.decode(batch)
+		select {
+		case out <- decodedBatch{envs: batch, evs: evs, err: err}:
+		case <-ctx.Done():
+			return
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// decode decodes envs, in parallel when there are many: decoding JSON payloads is a
+// good part of what a rebuild costs.
+func (e *Engine) decode(envs []events.Envelope) ([]events.Event, error) {
+	out := make([]events.Event, len(envs))
+	workers := min(runtime.GOMAXPROCS(0), len(envs)/64+1)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(envs); i += workers {
+				ev, err := e.codec.Decode(envs[i])
+				if err != nil {
+					errs[w] = fmt.Errorf("decode position %d: %w", envs[i].Position, err)
+					return
+				}
+				out[i] = ev
+			}
+		}()
+	}
+	wg.Wait()
+	return out, errors.Join(errs...)
 }
 
 // init resets every projection whose stored version differs (a new key generation,
@@ -268,6 +345,7 @@ func (e *Engine) Rebuild(ctx context.Context, name string) error {
 		return writeMeta(tx, name, m)
 	})
 	if err == nil {
+		e.epoch++
 		e.publish(map[string]meta{name: m})
 	}
 	e.applyMu.Unlock()
@@ -291,13 +369,9 @@ func (e *Engine) Apply(ctx context.Context, after events.Position, envs ...event
 	if len(envs) == 0 {
 		return nil
 	}
-	decoded := make([]events.Event, len(envs))
-	for i, env := range envs {
-		ev, err := e.codec.Decode(env)
-		if err != nil {
-			return fmt.Errorf("apply: %w", err)
-		}
-		decoded[i] = ev
+	decoded, err := e.decode(envs)
+	if err != nil {
+		return fmt.Errorf("apply: %w", err)
 	}
 	e.applyMu.Lock()
 	defer e.applyMu.Unlock()
@@ -305,44 +379,12 @@ func (e *Engine) Apply(ctx context.Context, after events.Position, envs ...event
 }
 
 func (e *Engine) apply(ctx context.Context, after events.Position, envs []events.Envelope, decoded []events.Event) error {
-	e.mu.Lock()
-	cur := make(map[string]meta, len(e.metas))
-	for k, v := range e.metas {
-		cur[k] = v
-	}
-	e.mu.Unlock()
-	next := map[string]meta{}
-	last := envs[len(envs)-1].Position
+	cur := e.currentMetas()
+	var next map[string]meta
 	err := e.store.Update(ctx, func(tx Txn) error {
-		clear(next)
-		for _, p := range e.projs {
-			m, ok := cur[p.Name()]
-			if !ok || m.checkpoint < after || m.checkpoint >= last {
-				continue
-			}
-			ptx := &prefixed{tx: tx, prefix: dataPrefix(p.Name(), m.generation)}
-			first := 0
-			for first < len(envs) && envs[first].Position <= m.checkpoint {
-				first++
-			}
-			if bp, ok := p.(BatchProjection); ok {
-				if err := bp.ApplyBatch(ptx, envs[first:], decoded[first:]); err != nil {
-					return fmt.Errorf("projection %s: apply positions %d to %d: %w", p.Name(), envs[first].Position, last, err)
-				}
-			} else {
-				for i, env := range envs[first:] {
-					if err := p.Apply(ptx, env, decoded[first+i]); err != nil {
-						return fmt.Errorf("projection %s: apply %s at position %d: %w", p.Name(), env.Type, env.Position, err)
-					}
-				}
-			}
-			m.checkpoint = last
-			if err := writeMeta(tx, p.Name(), m); err != nil {
-				return err
-			}
-			next[p.Name()] = m
-		}
-		return nil
+		var err error
+		next, err = e.applyTo(tx, cur, after, envs, decoded)
+		return err
 	})
 	if errors.Is(err, ErrTooBig) && len(envs) > 1 {
 		half := len(envs) / 2
@@ -356,6 +398,51 @@ func (e *Engine) apply(ctx context.Context, after events.Position, envs []events
 	}
 	e.publish(next)
 	return nil
+}
+
+func (e *Engine) currentMetas() map[string]meta {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	cur := make(map[string]meta, len(e.metas))
+	for k, v := range e.metas {
+		cur[k] = v
+	}
+	return cur
+}
+
+// applyTo applies envs (directly after position after) to every projection of cur that
+// has reached after, in tx, with their new checkpoints, and returns their new metas.
+func (e *Engine) applyTo(tx Txn, cur map[string]meta, after events.Position, envs []events.Envelope, decoded []events.Event) (map[string]meta, error) {
+	next := map[string]meta{}
+	last := envs[len(envs)-1].Position
+	for _, p := range e.projs {
+		m, ok := cur[p.Name()]
+		if !ok || m.checkpoint < after || m.checkpoint >= last {
+			continue
+		}
+		ptx := &prefixed{tx: tx, prefix: dataPrefix(p.Name(), m.generation)}
+		first := 0
+		for first < len(envs) && envs[first].Position <= m.checkpoint {
+			first++
+		}
+		if bp, ok := p.(BatchProjection); ok {
+			if err := bp.ApplyBatch(ptx, envs[first:], decoded[first:]); err != nil {
+				return nil, fmt.Errorf("projection %s: apply positions %d to %d: %w", p.Name(), envs[first].Position, last, err)
+			}
+		} else {
+			for i, env := range envs[first:] {
+				if err := p.Apply(ptx, env, decoded[first+i]); err != nil {
+					return nil, fmt.Errorf("projection %s: apply %s at position %d: %w", p.Name(), env.Type, env.Position, err)
+				}
+			}
+		}
+		m.checkpoint = last
+		if err := writeMeta(tx, p.Name(), m); err != nil {
+			return nil, err
+		}
+		next[p.Name()] = m
+	}
+	return next, nil
 }
 
 // cleanup deletes the keys of every projection's old generations, a bounded number per
