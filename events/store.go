@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/google/uuid"
 	"sync"
 	"unicode/utf8"
 )
@@ -77,7 +78,7 @@ const (
 )
 
 // ValidateRecords checks the arguments of an Append: a stream ID of 1 to MaxStreamIDLen
-// bytes of printable UTF-8; 1 to MaxAppendEvents records, each with a non-zero ID unique in
+// bytes of printable UTF-8; 1 to MaxAppendEvents records, each with a UUIDv7 ID unique in
 // the call, a printable Type, Schema ≥ 1, metadata within MaxMetaLen and Data that is compact
 // JSON within MaxDataLen. Errors match ErrInvalid and name the record and field.
 func ValidateRecords(stream StreamID, expected Version, recs []Record) error {
@@ -104,8 +105,8 @@ func ValidateRecords(stream StreamID, expected Version, recs []Record) error {
 }
 
 func validateRecord(r Record) error {
-	if r.ID == ([16]byte{}) {
-		return fmt.Errorf("id is zero (use events.NewID): %w", ErrInvalid)
+	if r.ID.Version() != 7 || r.ID.Variant() != uuid.RFC4122 {
+		return fmt.Errorf("id %s is not a UUIDv7 (use events.NewID): %w", r.ID, ErrInvalid)
 	}
 	if err := validText("type", r.Type, MaxTypeLen); err != nil {
 		return err

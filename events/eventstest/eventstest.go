@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/uuid"
 	"github.com/stratahq/strata/events"
 )
 
@@ -253,6 +254,7 @@ func testInvalid(t *testing.T, _ Features, newStore func(*testing.T) events.Stor
 		{"no records", "s", events.Any, nil},
 		{"expected below StreamExists", "s", -3, []events.Record{ok}},
 		{"zero id", "s", events.Any, with(func(r *events.Record) { r.ID = [16]byte{} })},
+		{"id not a UUIDv7", "s", events.Any, with(func(r *events.Record) { r.ID = uuid.MustParse("6ba7b810-9dad-11d1-80b4-00c04fd430c8") })},
 		{"empty type", "s", events.Any, with(func(r *events.Record) { r.Type = "" })},
 		{"schema 0", "s", events.Any, with(func(r *events.Record) { r.Schema = 0 })},
 		{"data not JSON", "s", events.Any, with(func(r *events.Record) { r.Data = []byte("hello") })},
