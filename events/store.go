@@ -4,9 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/google/uuid"
 	"sync"
 	"unicode/utf8"
+
+	"github.com/google/uuid"
 )
 
 // Store is the append-only log of streams. Every implementation passes eventstest.Run, which
