@@ -28,6 +28,11 @@ import (
 
 // bucketDir writes files (key → content) into a directory read as the "team-data" bucket.
 func bucketDir(t *testing.T, files map[string]string) *fs.Objects {
+	o, _ := bucketAt(t, files)
+	return o
+}
+
+func bucketAt(t *testing.T, files map[string]string) (*fs.Objects, string) {
 	t.Helper()
 	dir := t.TempDir()
 	for k, v := range files {
@@ -43,7 +48,7 @@ func bucketDir(t *testing.T, files map[string]string) *fs.Objects {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return o
+	return o, dir
 }
 
 func TestService_ResolveInput(t *testing.T) {

@@ -1,6 +1,3 @@
-// Package objecttest is the conformance suite of app.ObjectReader: every store adapter
-// runs it against its real test server. It imports the standard library, domain, blob,
-// app and go-cmp.
 package objecttest
 
 import (
