@@ -14,11 +14,11 @@ import (
 )
 
 // Audit is the read model of the whole log: every event with its envelope fields and the
-// project it concerns, filterable, and the index from time to position that AsOf{Time}
-// uses.
+// project it concerns, filterable, and the map from time to position that AsOf{Time}
+// uses (PositionAt).
 //
-// Keys: e position → AuditEntry; p entity → project; pp project position → nothing;
-// t time → the last position recorded at or before it; tl → the latest time indexed.
+// Keys: e position → AuditEntry (binary, see appendAuditEntry); p entity → project;
+// pp project position → nothing; tl → the latest time indexed.
 type Audit struct{}
 
 // AuditEntry is one event of the log.
@@ -54,8 +54,8 @@ type AuditFilter struct {
 // Name returns "audit".
 func (Audit) Name() string { return "audit" }
 
-// Version returns the layout version: 2 stores entries in binary.
-func (Audit) Version() int { return 2 }
+// Version returns the layout version: 3 stores entries in binary and has no time index.
+func (Audit) Version() int { return 3 }
 
 // subject is the part of every payload that names what an event is about.
 type subject struct {
@@ -116,7 +116,10 @@ func (Audit) ApplyBatch(tx Txn, envs []events.Envelope, _ []events.Event) error 
 			}
 			projects[entity], project = known, known
 		}
-		buf = appendAuditEntry(buf[:0], env, project)
+		// The time index is kept monotonic: a clock that steps back maps to the latest time
+		// seen, so that PositionAt can binary-search the entries by it.
+		latest = max(latest, uint64(max(env.RecordedAt.UnixNano(), 0)))
+		buf = appendAuditEntry(buf[:0], env, project, latest)
 		if err := tx.Set(withPos(prefixOf("e"), env.Position), bytes.Clone(buf)); err != nil {
 			return err
 		}
@@ -125,14 +128,6 @@ func (Audit) ApplyBatch(tx Txn, envs []events.Envelope, _ []events.Event) error 
 				return err
 			}
 		}
-		// The time index is kept monotonic: a clock that steps back maps to the latest time seen.
-		latest = max(latest, uint64(max(env.RecordedAt.UnixNano(), 0)))
-		if i+1 < len(envs) && uint64(max(envs[i+1].RecordedAt.UnixNano(), 0)) <= latest {
-			continue // the next event maps the same time to its own, later position
-		}
-		if err := tx.Set(withUint(prefixOf("t"), latest), withPos(nil, env.Position)); err != nil {
-			return err
-		}
 	}
 	if len(envs) == 0 {
 		return nil
@@ -140,12 +135,14 @@ func (Audit) ApplyBatch(tx Txn, envs []events.Envelope, _ []events.Event) error 
 	return tx.Set(key("tl"), withUint(nil, latest))
 }
 
-// appendAuditEntry encodes an entry: a version byte, then stream, version, ID, type,
-// schema, recorded-at (time.Time's binary form), actor, correlation, causation, project
-// and data, integers as varints and the rest length-prefixed. JSON cost a third of the
-// rebuild and half of the store.
-func appendAuditEntry(b []byte, env *events.Envelope, project domain.ProjectID) []byte {
+// appendAuditEntry encodes an entry: a version byte, the indexed time (RecordedAt in unix
+// nanoseconds, raised to the latest time before it: monotonic) in 8 bytes, then stream,
+// version, ID, type, schema, recorded-at (time.Time's binary form), actor, correlation,
+// causation, project and data, integers as varints and the rest length-prefixed. JSON
+// cost a third of the rebuild and half of the store.
+func appendAuditEntry(b []byte, env *events.Envelope, project domain.ProjectID, indexed uint64) []byte {
 	b = append(b, auditVersion)
+	b = binary.BigEndian.AppendUint64(b, indexed)
 	b = appendRowString(b, string(env.Stream))
 	b = binary.AppendVarint(b, int64(env.Version))
 	b = append(b, env.ID[:]...)
@@ -167,10 +164,11 @@ const auditVersion = 1
 var errBadAuditEntry = errors.New("malformed audit entry")
 
 func decodeAuditEntry(k, b []byte) (AuditEntry, error) {
-	if len(b) == 0 || b[0] != auditVersion {
+	if len(b) < 9 || b[0] != auditVersion {
 		return AuditEntry{}, fmt.Errorf("decode %q: %w", k, errBadAuditEntry)
 	}
 	r := rowReader{b: b[1:]}
+	r.bytes(8) // the indexed time
 	e := AuditEntry{Position: posAtEnd(k)}
 	e.Stream = events.StreamID(r.str())
 	e.Version = events.Version(r.varint())
@@ -340,18 +338,48 @@ func (sc *jsonScanner) isNull() bool {
 	return false
 }
 
-// PositionAt returns the last position recorded at or before t; 0 if none was.
+// PositionAt returns the last position recorded at or before t; 0 if none was. It
+// binary-searches the entries by their indexed time, which never decreases: about 2·log₂
+// of the log's length seeks, and no index written per event.
 func (Audit) PositionAt(r Reader, t time.Time) (events.Position, error) {
-	var p events.Position
-	pre := prefixOf("t")
-	err := r.Scan(pre, withUint(pre, uint64(max(t.UnixNano(), 0))), true, func(_, v []byte) bool {
-		p = posAtEnd(v)
-		return false
-	})
-	if err != nil {
+	target := uint64(max(t.UnixNano(), 0))
+	pre := prefixOf("e")
+	// first returns the first entry at or after position p, and its indexed time.
+	first := func(p events.Position) (events.Position, uint64, bool, error) {
+		var q events.Position
+		var at uint64
+		var found, bad bool
+		err := r.Scan(pre, withPos(pre, p), false, func(k, v []byte) bool {
+			if len(v) < 9 {
+				bad = true
+				return false
+			}
+			q, at, found = posAtEnd(k), binary.BigEndian.Uint64(v[1:9]), true
+			return false
+		})
+		if err == nil && bad {
+			err = errBadAuditEntry
+		}
+		return q, at, found, err
+	}
+	// lo is 0 or an entry recorded at or before target; no entry at hi or after is.
+	lo, hi := events.Position(0), events.Position(0)
+	if err := r.Scan(pre, nil, true, func(k, _ []byte) bool { hi = posAtEnd(k) + 1; return false }); err != nil {
 		return 0, fmt.Errorf("map time %s to a position: %w", t, err)
 	}
-	return p, nil
+	for hi-lo > 1 {
+		mid := lo + (hi-lo)/2
+		q, at, ok, err := first(mid)
+		switch {
+		case err != nil:
+			return 0, fmt.Errorf("map time %s to a position: %w", t, err)
+		case !ok || q >= hi || at > target:
+			hi = mid
+		default:
+			lo = q
+		}
+	}
+	return lo, nil
 }
 
 // List returns the entries that match f, in position order.
