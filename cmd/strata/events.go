@@ -42,6 +42,9 @@ Exits 3 and names the first bad event if the log fails.`,
 			}
 			defer closeLog(f, s)
 			p := newProgress(f.Err, "verifying", "events")
+			if head, err := s.Head(c.Context()); err == nil {
+				p.total = int(head)
+			}
 			r, err := events.Verify(c.Context(), s, events.VerifyOptions{Gapless: true, Progress: p.update})
 			p.done()
 			var te *events.TamperError
@@ -243,10 +246,11 @@ func closeLog(f *factory, s io.Closer) {
 	}
 }
 
-// progress prints "verifying 12,345 events (40,000/s)" on one line of a terminal.
+// progress prints "verifying 12345 of 40000 events (40000/s, 1s left)" on one line.
 type progress struct {
 	w          io.Writer
 	verb, noun string
+	total      int // 0 when unknown
 	start      time.Time
 	last       time.Time
 	n          int
@@ -263,6 +267,11 @@ func (p *progress) update(n int) {
 	}
 	p.last = time.Now()
 	rate := float64(n) / max(time.Since(p.start).Seconds(), 1e-3)
+	if p.total > 0 && rate > 0 {
+		left := time.Duration(float64(p.total-n) / rate * float64(time.Second)).Round(time.Second)
+		fmt.Fprintf(p.w, "\r%s %d of %d %s (%.0f/s, %s left)%s", p.verb, n, p.total, p.noun, rate, left, strings.Repeat(" ", 8))
+		return
+	}
 	fmt.Fprintf(p.w, "\r%s %d %s (%.0f/s)%s", p.verb, n, p.noun, rate, strings.Repeat(" ", 8))
 }
 

@@ -184,3 +184,28 @@ func TestServe(t *testing.T) {
 		t.Errorf("serve exited %d after cancel: %s", code, errOut.String())
 	}
 }
+
+func TestProjections_StatusRebuild(t *testing.T) {
+	dir := t.TempDir()
+	fillLog(t, dir, 4)
+	code, out, errOut := strata(t, "", "--data-dir", dir, "projections", "rebuild")
+	if code != 0 || !strings.Contains(out, "executions") || !regexp.MustCompile(`(?m)^\s*audit\s+\d+\s+4\s+4\s+0\s*$`).MatchString(out) {
+		t.Fatalf("projections rebuild = %d\n%s%s", code, out, errOut)
+	}
+	code, out, _ = strata(t, "", "--data-dir", dir, "--json", "projections", "status")
+	var rows []struct {
+		Name string `json:"name"`
+		Lag  uint64 `json:"lag"`
+	}
+	if err := json.Unmarshal([]byte(out), &rows); code != 0 || err != nil || len(rows) < 6 {
+		t.Fatalf("projections status --json = %d, %q, %v", code, out, err)
+	}
+	for _, r := range rows {
+		if r.Lag != 0 {
+			t.Errorf("projection %s lags %d after a rebuild", r.Name, r.Lag)
+		}
+	}
+	if code, _, errOut := strata(t, "", "--data-dir", dir, "projections", "rebuild", "nope"); code != exitUsage || !strings.Contains(errOut, "choose from") {
+		t.Errorf("rebuild nope = %d, %q", code, errOut)
+	}
+}

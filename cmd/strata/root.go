@@ -42,6 +42,7 @@ hash-chained event, and answers what produced a model and what relies on it.`,
 	root.AddCommand(
 		newCmdServe(f),
 		newCmdEvents(f),
+		newCmdProjections(f),
 		newCmdLint(f),
 		newCmdVersion(f),
 	)

@@ -61,31 +61,11 @@ func all[E events.Event](evs []E) []events.Event {
 
 func serve(ctx context.Context, f *factory, listen string) error {
 	logger := slog.New(slog.NewTextHandler(f.Err, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	codec, err := newCodec()
+	log, engine, closeAll, err := f.openEngine(true, logger)
 	if err != nil {
 		return err
 	}
-	log, err := f.openLog(true)
-	if err != nil {
-		return err
-	}
-	defer closeLog(f, log)
-	store, err := badger.OpenProjections(badger.ProjectionsConfig{Dir: f.projectionsDir(), Logger: logger})
-	if err != nil {
-		if errors.Is(err, badger.ErrLocked) {
-			return fmt.Errorf("the projection store in %s is in use by another process (a running 'strata serve'?)", f.projectionsDir())
-		}
-		return err
-	}
-	defer func() {
-		if err := store.Close(); err != nil {
-			logger.Error("close the projection store", "error", err)
-		}
-	}()
-	engine, err := projections.New(log, codec, store, projections.Config{Logger: logger}, projections.All()...)
-	if err != nil {
-		return err
-	}
+	defer closeAll()
 	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (pick another with --listen)", listen, err)
@@ -112,6 +92,39 @@ func serve(ctx context.Context, f *factory, listen string) error {
 	}
 	fmt.Fprintln(f.Err, "strata: stopped")
 	return nil
+}
+
+// openEngine opens the embedded log and projection store and the projection engine over them.
+// closeAll closes both stores.
+func (f *factory) openEngine(create bool, logger *slog.Logger) (*badger.Store, *projections.Engine, func(), error) {
+	codec, err := newCodec()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	log, err := f.openLog(create)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	store, err := badger.OpenProjections(badger.ProjectionsConfig{Dir: f.projectionsDir(), Logger: logger})
+	if err != nil {
+		closeLog(f, log)
+		if errors.Is(err, badger.ErrLocked) {
+			return nil, nil, nil, fmt.Errorf("the projection store in %s is in use by another process (a running 'strata serve'?): stop it first", f.projectionsDir())
+		}
+		return nil, nil, nil, err
+	}
+	closeAll := func() {
+		if err := store.Close(); err != nil {
+			logger.Error("close the projection store", "error", err)
+		}
+		closeLog(f, log)
+	}
+	engine, err := projections.New(log, codec, store, projections.Config{Logger: logger}, projections.All()...)
+	if err != nil {
+		closeAll()
+		return nil, nil, nil, err
+	}
+	return log, engine, closeAll, nil
 }
 
 func statusHandler(log events.Store, engine *projections.Engine, logger *slog.Logger) http.Handler {
