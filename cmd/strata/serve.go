@@ -8,21 +8,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/stratahq/strata/adapters/badger"
-	"github.com/stratahq/strata/domain/alias"
-	"github.com/stratahq/strata/domain/dataset"
-	"github.com/stratahq/strata/domain/datum"
-	"github.com/stratahq/strata/domain/deployment"
-	"github.com/stratahq/strata/domain/environment"
-	"github.com/stratahq/strata/domain/execution"
-	"github.com/stratahq/strata/domain/project"
-	"github.com/stratahq/strata/domain/task"
+	"github.com/stratahq/strata/app"
 	"github.com/stratahq/strata/events"
 	"github.com/stratahq/strata/projections"
 )
@@ -47,16 +39,7 @@ start), keeps every projection current, and serves HTTP on --listen:
 
 // newCodec registers every domain event.
 func newCodec() (*events.Codec, error) {
-	return events.NewCodec(slices.Concat(all(project.Events()), all(execution.Events()), all(datum.Events()), all(alias.Events()),
-		all(dataset.Events()), all(task.Events()), all(deployment.Events()), all(environment.Events())))
-}
-
-func all[E events.Event](evs []E) []events.Event {
-	out := make([]events.Event, len(evs))
-	for i, e := range evs {
-		out[i] = e
-	}
-	return out
+	return events.NewCodec(app.Events())
 }
 
 func serve(ctx context.Context, f *factory, listen string) error {
