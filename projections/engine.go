@@ -44,7 +44,7 @@ type BatchProjection interface {
 
 // Config tunes an Engine. The zero value is usable.
 type Config struct {
-	// BatchSize is the most events applied in one transaction (default 1000). Under
+	// BatchSize is the most events applied in one transaction (default 4000). Under
 	// load, batches fill up; when idle, every event is applied as it arrives.
 	BatchSize int
 	// Logger receives progress of rebuilds; default discards.
@@ -53,7 +53,7 @@ type Config struct {
 
 func (c Config) withDefaults() Config {
 	if c.BatchSize <= 0 {
-		c.BatchSize = 1000
+		c.BatchSize = 4000
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
