@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"net/http"
+	"sync"
 	"testing"
 	"time"
 
@@ -37,7 +38,16 @@ type harness struct {
 	objects map[string]app.ObjectReader
 	project domain.ProjectID
 	env     domain.EnvironmentID
+	mu      sync.Mutex // guards clock
 	clock   time.Time
+}
+
+// tick advances the test clock by a second; the Service's Now.
+func (h *harness) tick() time.Time {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.clock = h.clock.Add(time.Second)
+	return h.clock
 }
 
 type harnessOption func(*app.Config, *app.Deps)
@@ -56,7 +66,7 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 		Secrets: map[string]storecfg.Credentials{"team-aws": {ID: "AKIATEST", Secret: s3Key}},
 	}}
 	deps := app.Deps{Log: h.log, Codec: h.codec, Blobs: map[string]blob.Store{"local": h.local, "team": h.team}, Objects: h.objects,
-		Now: func() time.Time { h.clock = h.clock.Add(time.Second); return h.clock }}
+		Now: h.tick}
 	for _, o := range opts {
 		o(&cfg, &deps)
 	}
@@ -68,12 +78,12 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 	h.project = domain.ProjectID(uuid.NewString())
 	h.env = domain.EnvironmentID(uuid.NewString())
 	mustRun(t, h, app.ProjectStream(h.project), project.Decide, project.Evolve, project.Command(project.Create{
-		Project: h.project, Slug: "vision", Name: "Vision", Owner: alice, At: h.clock}))
-	mustRun(t, h, app.ProjectStream(h.project), project.Decide, project.Evolve, project.Command(project.SetMember{User: bob, Role: project.RoleViewer, At: h.clock}))
-	mustRun(t, h, app.ProjectStream(h.project), project.Decide, project.Evolve, project.Command(project.SetMember{User: carol, Role: project.RoleEditor, At: h.clock}))
+		Project: h.project, Slug: "vision", Name: "Vision", Owner: alice, At: h.tick()}))
+	mustRun(t, h, app.ProjectStream(h.project), project.Decide, project.Evolve, project.Command(project.SetMember{User: bob, Role: project.RoleViewer, At: h.tick()}))
+	mustRun(t, h, app.ProjectStream(h.project), project.Decide, project.Evolve, project.Command(project.SetMember{User: carol, Role: project.RoleEditor, At: h.tick()}))
 	mustRun(t, h, app.EnvironmentStream(h.env), environment.Decide, environment.Evolve, environment.Command(environment.Create{
-		Environment: h.env, Slug: "cpu-small", Spec: environment.Spec{Name: "CPU", CPUs: 2, MemoryBytes: 4 << 30, PricePerHour: 1000}, At: h.clock}))
-	mustRun(t, h, app.ProjectStream(h.project), project.Decide, project.Evolve, project.Command(project.EnableEnvironment{Environment: h.env, At: h.clock}))
+		Environment: h.env, Slug: "cpu-small", Spec: environment.Spec{Name: "CPU", CPUs: 2, MemoryBytes: 4 << 30, PricePerHour: 1000}, At: h.tick()}))
+	mustRun(t, h, app.ProjectStream(h.project), project.Decide, project.Evolve, project.Command(project.EnableEnvironment{Environment: h.env, At: h.tick()}))
 	return h
 }
 

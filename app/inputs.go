@@ -286,7 +286,10 @@ func (s *Service) Download(ctx context.Context, f InputFile, dest string) (Downl
 	}
 	d, err := s.download(ctx, f, open, file)
 	if cerr := file.Close(); cerr != nil && err == nil {
-		err = fmt.Errorf("download %s: close %s: %w", f.URI, part, cerr)
+		err = fmt.Errorf("close %s: %w", part, cerr)
+	}
+	if err != nil {
+		err = fmt.Errorf("download %s: %w", f.URI, err)
 	}
 	if errors.Is(err, ErrTooLarge) || errors.Is(err, blob.ErrDigestMismatch) {
 		_ = os.Remove(part) // useless for a resume
@@ -305,14 +308,14 @@ func (s *Service) download(ctx context.Context, f InputFile, open opener, file *
 	limit := s.cfg.Download.MaxSize
 	fi, err := file.Stat()
 	if err != nil {
-		return Downloaded{}, fmt.Errorf("download %s: %w", f.URI, err)
+		return Downloaded{}, err
 	}
 	have := fi.Size()
 	h := blob.NewHasher()
 	defer func() { h.Sum() }() // stops the hashing goroutines on every path; Sum is idempotent
 	if have > 0 {
 		if _, err := h.ReadFrom(io.LimitReader(file, have)); err != nil {
-			return Downloaded{}, fmt.Errorf("download %s: read the partial file: %w", f.URI, err)
+			return Downloaded{}, fmt.Errorf("read the partial file: %w", err)
 		}
 	}
 	resumed := have
@@ -327,7 +330,7 @@ func (s *Service) download(ctx context.Context, f InputFile, open opener, file *
 			err = restart()
 		}
 		if err == nil && total > limit {
-			err = fmt.Errorf("download %s: %d bytes: %w", f.URI, total, ErrTooLarge)
+			err = fmt.Errorf("%d bytes: %w", total, ErrTooLarge)
 		}
 		if err == nil {
 			var n int64
@@ -339,10 +342,10 @@ func (s *Service) download(ctx context.Context, f InputFile, open opener, file *
 				err = cerr
 			}
 			if err == nil && have > limit {
-				err = fmt.Errorf("download %s: more than %d bytes: %w", f.URI, limit, ErrTooLarge)
+				err = fmt.Errorf("more than %d bytes: %w", limit, ErrTooLarge)
 			}
 			if err == nil && total >= 0 && have != total {
-				err = fmt.Errorf("download %s: got %d of %d bytes: %w", f.URI, have, total, io.ErrUnexpectedEOF)
+				err = fmt.Errorf("got %d of %d bytes: %w", have, total, io.ErrUnexpectedEOF)
 			}
 		} else if rc != nil {
 			_ = rc.Close()
@@ -352,20 +355,17 @@ func (s *Service) download(ctx context.Context, f InputFile, open opener, file *
 		}
 		if rc == nil || attempt >= s.cfg.Download.Retries || ctx.Err() != nil || !retryable(err) {
 			if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
-				err = fmt.Errorf("download %s: %w", f.URI, cerr)
-			}
-			if !strings.Contains(err.Error(), f.URI) {
-				err = fmt.Errorf("download %s: %w", f.URI, err)
+				err = cerr
 			}
 			return Downloaded{}, err
 		}
 	}
 	if err := file.Sync(); err != nil {
-		return Downloaded{}, fmt.Errorf("download %s: %w", f.URI, err)
+		return Downloaded{}, fmt.Errorf("sync: %w", err)
 	}
 	sum := h.Sum()
 	if f.kind == sourceDatum && sum != f.Digests {
-		return Downloaded{}, fmt.Errorf("download %s: datum %s: %w", f.URI, f.Datum, &blob.DigestMismatchError{Want: f.Digests.BLAKE3, Got: sum.BLAKE3})
+		return Downloaded{}, fmt.Errorf("datum %s: %w", f.Datum, &blob.DigestMismatchError{Want: f.Digests.BLAKE3, Got: sum.BLAKE3})
 	}
 	return Downloaded{Size: have, Digests: sum, Resumed: resumed}, nil
 }

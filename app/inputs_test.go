@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -67,10 +68,10 @@ func TestService_ResolveInput(t *testing.T) {
 		return res.Datum.ID
 	}
 	d1, d2, gone := up("model.pb", "weights"), up("labels.txt", "cat\ndog\n"), up("old.bin", "old")
-	mustRun(t, h, app.AliasStream(h.project, "production-model"), alias.Decide, alias.Evolve, alias.Command(alias.Set{Project: h.project, Name: "production-model", Datum: d1, At: h.clock}))
+	mustRun(t, h, app.AliasStream(h.project, "production-model"), alias.Decide, alias.Evolve, alias.Command(alias.Set{Project: h.project, Name: "production-model", Datum: d1, At: h.tick()}))
 	ds := domain.DatasetID(uuid.NewString())
-	mustRun(t, h, app.DatasetStream(h.project, "images"), dataset.Decide, dataset.Evolve, dataset.Command(dataset.Create{Dataset: ds, Project: h.project, Name: "images", At: h.clock}))
-	mustRun(t, h, app.DatasetStream(h.project, "images"), dataset.Decide, dataset.Evolve, dataset.Command(dataset.CreateVersion{Version: "v1", Add: []domain.DatumID{d1, d2}, Aliases: []string{"stable"}, At: h.clock}))
+	mustRun(t, h, app.DatasetStream(h.project, "images"), dataset.Decide, dataset.Evolve, dataset.Command(dataset.Create{Dataset: ds, Project: h.project, Name: "images", At: h.tick()}))
+	mustRun(t, h, app.DatasetStream(h.project, "images"), dataset.Decide, dataset.Evolve, dataset.Command(dataset.CreateVersion{Version: "v1", Add: []domain.DatumID{d1, d2}, Aliases: []string{"stable"}, At: h.tick()}))
 	if _, err := h.svc.Purge(h.ctx(alice), gone, "test"); err != nil {
 		t.Fatal(err)
 	}
@@ -182,9 +183,12 @@ func TestService_Download_datumAndObject(t *testing.T) {
 // cuts the first response off after half the bytes.
 func rangeServer(t *testing.T, content func() []byte, ranges bool, failFirst bool) (*httptest.Server, *[]string) {
 	t.Helper()
+	var mu sync.Mutex // guards seen and first: handlers run concurrently
 	var seen []string
 	first := true
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
 		seen = append(seen, r.Header.Get("Range"))
 		b := content()
 		if !ranges {

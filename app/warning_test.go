@@ -61,7 +61,7 @@ func TestChangedInputWarning_endToEnd(t *testing.T) {
 			t.Fatalf("CreateExecution() error = %v", err)
 		}
 		runner := h.ctx("runner:host-1")
-		for _, c := range []execution.Command{execution.Queue{At: h.clock}, execution.Start{Host: "host-1", At: h.clock.Add(time.Second)}} {
+		for _, c := range []execution.Command{execution.Queue{At: h.tick()}, execution.Start{Host: "host-1", At: h.tick()}} {
 			if _, err := events.Execute(runner, h.log, h.codec, app.ExecutionStream(x.ID),
 				events.Decider[execution.State, execution.Command, execution.Event]{Decide: execution.Decide, Evolve: execution.Evolve}, c, events.Meta{Actor: "runner:host-1"}); err != nil {
 				t.Fatal(err)
