@@ -301,6 +301,9 @@ func (e *Engine) decode(envs []events.Envelope) ([]events.Event, error) {
 func (e *Engine) init(ctx context.Context) error {
 	e.applyMu.Lock()
 	defer e.applyMu.Unlock()
+	if err := e.redo(ctx); err != nil { // an event too big for a transaction, cut short
+		return fmt.Errorf("prepare projections: %w", err)
+	}
 	metas := map[string]meta{}
 	err := e.store.Update(ctx, func(tx Txn) error {
 		for _, p := range e.projs {
@@ -364,7 +367,8 @@ func (e *Engine) Rebuild(ctx context.Context, name string) error {
 // events; it catches up from its own checkpoint later). Envelopes at or below a
 // projection's checkpoint are skipped, so applying an envelope again is a no-op. The
 // state changes and new checkpoints of one call are one transaction, split in halves
-// while the store answers ErrTooBig.
+// while the store answers ErrTooBig; a single event too big for a transaction goes
+// through a redo log (see applyHuge), still all or nothing.
 func (e *Engine) Apply(ctx context.Context, after events.Position, envs ...events.Envelope) error {
 	if len(envs) == 0 {
 		return nil
@@ -386,6 +390,9 @@ func (e *Engine) apply(ctx context.Context, after events.Position, envs []events
 		next, err = e.applyTo(tx, cur, after, envs, decoded)
 		return err
 	})
+	if errors.Is(err, ErrTooBig) && len(envs) == 1 {
+		return e.applyHuge(ctx, after, envs, decoded)
+	}
 	if errors.Is(err, ErrTooBig) && len(envs) > 1 {
 		half := len(envs) / 2
 		if err := e.apply(ctx, after, envs[:half], decoded[:half]); err != nil {
