@@ -15,10 +15,13 @@ import (
 // From and To like AliasFact.
 //
 // Keys: d dataset → Dataset; n project name → dataset; v dataset position → DatasetVersion;
-// vn dataset version → position; a dataset alias position → DatasetAliasFact.
+// vn dataset version → position; a dataset alias position → DatasetAliasFact;
+// dp dataset position → the properties the dataset changed there; vp dataset version
+// position → the same for a version. The records hold the current properties; as of an
+// earlier position, the changes up to it are folded.
 type Datasets struct{}
 
-// Dataset is a dataset's record. Properties are the current ones (not bitemporal).
+// Dataset is a dataset's record, with its properties as of the position asked for.
 type Dataset struct {
 	ID         domain.DatasetID           `json:"id"`
 	Project    domain.ProjectID           `json:"project"`
@@ -28,8 +31,8 @@ type Dataset struct {
 	From       events.Position            `json:"from"`
 }
 
-// DatasetVersion is one version of a dataset with its files. Properties are the current
-// ones (not bitemporal).
+// DatasetVersion is one version of a dataset with its files and its properties as of
+// the position asked for.
 type DatasetVersion struct {
 	Dataset    domain.DatasetID           `json:"dataset"`
 	Name       string                     `json:"name"`
@@ -59,8 +62,8 @@ type DatasetAliasFact struct {
 // Name returns "datasets".
 func (Datasets) Name() string { return "datasets" }
 
-// Version returns the layout version.
-func (Datasets) Version() int { return 1 }
+// Version returns the layout version: 2 keeps the history of properties.
+func (Datasets) Version() int { return 2 }
 
 // Apply records datasets, versions, aliases and properties.
 func (Datasets) Apply(tx Txn, env events.Envelope, ev events.Event) error {
@@ -82,6 +85,13 @@ func (Datasets) Apply(tx Txn, env events.Envelope, ev events.Event) error {
 		f := DatasetAliasFact{Dataset: e.Dataset, Alias: e.Alias, Version: e.Version, Previous: e.Previous, Actor: env.Actor, At: e.At, From: env.Position}
 		return appendFact(tx, prefixOf("a", string(e.Dataset), e.Alias), env.Position, f, func(p *DatasetAliasFact) { p.To = env.Position })
 	case dataset.PropertiesSet:
+		hist := prefixOf("dp", string(e.Dataset))
+		if e.Version != "" {
+			hist = prefixOf("vp", string(e.Dataset), e.Version)
+		}
+		if err := putJSON(tx, withPos(hist, env.Position), e.Properties); err != nil {
+			return err
+		}
 		if e.Version == "" {
 			var d Dataset
 			if ok, err := getJSON(tx, key("d", string(e.Dataset)), &d); err != nil || !ok {
@@ -121,6 +131,9 @@ func (Datasets) Get(r Reader, project domain.ProjectID, name string, p events.Po
 	if !ok || d.From > p {
 		return Dataset{}, fmt.Errorf("dataset %s at position %d: %w", name, p, ErrNotFound)
 	}
+	if d.Properties, err = propertiesAt(r, prefixOf("dp", string(d.ID)), d.Properties, p); err != nil {
+		return Dataset{}, fmt.Errorf("get dataset %s: %w", name, err)
+	}
 	return d, nil
 }
 
@@ -134,6 +147,11 @@ func (Datasets) Versions(r Reader, id domain.DatasetID, p events.Position) ([]Da
 		out = append(out, v)
 		return true
 	})
+	for i := range out {
+		if err == nil {
+			out[i].Properties, err = propertiesAt(r, prefixOf("vp", string(id), out[i].Name), out[i].Properties, p)
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("list versions of dataset %s: %w", id, err)
 	}
@@ -157,7 +175,8 @@ func (Datasets) Resolve(r Reader, id domain.DatasetID, ref string, p events.Posi
 		if !found {
 			return DatasetVersion{}, notFound
 		}
-		return out, nil
+		out.Properties, err = propertiesAt(r, prefixOf("vp", string(id), out.Name), out.Properties, p)
+		return out, err
 	}
 	if f, ok, err := factAt[DatasetAliasFact](r, prefixOf("a", string(id), ref), p); err != nil {
 		return DatasetVersion{}, err
@@ -177,7 +196,28 @@ func (Datasets) Resolve(r Reader, id domain.DatasetID, ref string, p events.Posi
 	if !ok || v.From > p {
 		return DatasetVersion{}, notFound
 	}
-	return v, nil
+	v.Properties, err = propertiesAt(r, prefixOf("vp", string(id), v.Name), v.Properties, p)
+	return v, err
+}
+
+// propertiesAt returns the properties as of p: cur (the current ones) for Now, otherwise
+// the changes under prefix up to p folded.
+func propertiesAt(r Reader, prefix []byte, cur map[string]json.RawMessage, p events.Position) (map[string]json.RawMessage, error) {
+	if p == Now {
+		return cur, nil
+	}
+	var out map[string]json.RawMessage
+	err := scanJSON(r, prefix, nil, false, func(k []byte, changed map[string]json.RawMessage) bool {
+		if posAtEnd(k) > p {
+			return false
+		}
+		out = domain.ApplyProperties(out, changed)
+		return true
+	})
+	if len(out) == 0 {
+		out = nil
+	}
+	return out, err
 }
 
 // AliasHistory returns every fact of the dataset alias that began at or before p, oldest

@@ -3,6 +3,7 @@ package projections_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -82,6 +83,35 @@ func TestDatasets_VersionsAndAliases(t *testing.T) {
 	}
 	if _, err := rd.DatasetVersion(ctx, w.project, "images", "v2", projections.AsOf{Position: p1}); err == nil {
 		t.Errorf("v2 as of v1 found")
+	}
+	setProps := func(version, value string) events.Position {
+		return run(w, "dataset-"+string(ds), dataset.Decide, dataset.Evolve, dataset.Command(dataset.SetProperties{Version: version,
+			Properties: map[string]json.RawMessage{"quality": json.RawMessage(value)}, At: w.tick()}))
+	}
+	good := setProps("v1", `"good"`)
+	setProps("v1", `"bad"`)
+	setProps("", `1`)
+	waitFor(t, eng, w.last)
+	for _, tt := range []struct {
+		at   projections.AsOf
+		want string
+	}{{projections.AsOf{Position: p1}, ""}, {projections.AsOf{Position: good}, `"good"`}, {projections.AsOf{}, `"bad"`}} {
+		v, err := rd.DatasetVersion(ctx, w.project, "images", "v1", tt.at)
+		if err != nil || string(v.Properties["quality"]) != tt.want {
+			t.Errorf("v1 quality as of %+v = %s, %v, want %s", tt.at, v.Properties["quality"], err, tt.want)
+		}
+	}
+	err = eng.View(ctx, "datasets", func(r projections.Reader) error {
+		if d, err := (projections.Datasets{}).Get(r, w.project, "images", good); err != nil || d.Properties != nil {
+			t.Errorf("dataset as of %d = %+v, %v, want no properties", good, d, err)
+		}
+		if d, err := (projections.Datasets{}).Get(r, w.project, "images", projections.Now); err != nil || string(d.Properties["quality"]) != "1" {
+			t.Errorf("dataset now = %+v, %v", d, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	err = eng.View(ctx, "datasets", func(r projections.Reader) error {
 		hist, err := projections.Datasets{}.AliasHistory(r, ds, "production", projections.Now)
