@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"cmp"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"sort"
 	"time"
@@ -22,8 +24,10 @@ import (
 // status), the detail of one execution and its metadata points and resource samples.
 //
 // Keys: e execution → Execution; n project number → row; t project tag number → row
-// (see rows.go); m execution seq → MetadataPoint; r execution seq → ResourceSample;
-// env environment → price per hour.
+// (see rows.go); ms project key value number → nothing, the metadata sort index (see
+// metaSortKey); c project [tag] status → how many executions (see countKey);
+// m execution seq → MetadataPoint; r execution seq → ResourceSample; env environment →
+// price per hour.
 type Executions struct{}
 
 // Output is one output file of an execution.
@@ -130,8 +134,9 @@ type MetadataPoint struct {
 // Name returns "executions".
 func (Executions) Name() string { return "executions" }
 
-// Version returns the layout version: 2 has compact rows as index values.
-func (Executions) Version() int { return 2 }
+// Version returns the layout version: 3 has compact rows as index values, a metadata
+// sort index and status counters.
+func (Executions) Version() int { return 3 }
 
 // Apply folds execution and environment events into the table.
 func (xs Executions) Apply(tx Txn, env events.Envelope, ev events.Event) error {
@@ -158,9 +163,11 @@ type execBatch struct {
 }
 
 type execEntry struct {
-	x        Execution
-	origTags []string // the tags indexed before the batch
-	missing  bool     // no record: events for it are ignored
+	x          Execution
+	origTags   []string                   // the tags indexed before the batch
+	origStatus domain.ExecutionStatus     // the status counted before the batch ("": none)
+	origMeta   map[string]json.RawMessage // the metadata indexed before the batch
+	missing    bool                       // no record: events for it are ignored
 }
 
 // get returns the record of id, reading it on first use.
@@ -173,7 +180,7 @@ func (b *execBatch) get(id domain.ExecutionID) (*execEntry, error) {
 	if err != nil {
 		return nil, err
 	}
-	e.missing, e.origTags = !ok, slices.Clone(e.x.Tags)
+	e.missing, e.origTags, e.origStatus, e.origMeta = !ok, slices.Clone(e.x.Tags), e.x.Status, maps.Clone(e.x.Metadata)
 	b.recs[id] = e
 	b.order = append(b.order, id)
 	return e, nil
@@ -211,14 +218,48 @@ func (b *execBatch) apply(env events.Envelope, ev events.Event) error {
 	return nil
 }
 
-// flush writes every changed record, its number row and its tag rows.
+// flush writes every changed record, its number row and its tag rows, its entries in
+// the metadata sort index and the status counters.
 func (b *execBatch) flush() error {
+	counts := map[string]int64{} // counter key → change
+	var countKeys []string       // in order of first change: deterministic writes
+	count := func(project domain.ProjectID, tags []string, status domain.ExecutionStatus, d int64) {
+		if status == "" {
+			return
+		}
+		keys := []string{string(countKey(project, nil, status))}
+		for _, t := range tags {
+			keys = append(keys, string(countKey(project, &t, status)))
+		}
+		for _, k := range keys {
+			if _, ok := counts[k]; !ok {
+				countKeys = append(countKeys, k)
+			}
+			counts[k] += d
+		}
+	}
 	for _, id := range b.order {
 		e := b.recs[id]
 		if e.missing {
 			continue
 		}
 		x := &e.x
+		count(x.Project, e.origTags, e.origStatus, -1)
+		count(x.Project, x.Tags, x.Status, +1)
+		for k, v := range e.origMeta {
+			if nv, ok := x.Metadata[k]; !ok || !bytes.Equal(nv, v) {
+				if err := b.tx.Delete(metaSortKey(x.Project, k, v, x.Number)); err != nil {
+					return err
+				}
+			}
+		}
+		for k, v := range x.Metadata {
+			if ov, ok := e.origMeta[k]; !ok || !bytes.Equal(ov, v) {
+				if err := b.tx.Set(metaSortKey(x.Project, k, v, x.Number), nil); err != nil {
+					return err
+				}
+			}
+		}
 		row := encodeRow(x)
 		for _, t := range e.origTags {
 			if !slices.Contains(x.Tags, t) {
@@ -236,6 +277,25 @@ func (b *execBatch) flush() error {
 			}
 		}
 		if err := putJSON(b.tx, key("e", string(id)), x); err != nil {
+			return err
+		}
+	}
+	for _, k := range countKeys {
+		d := counts[k]
+		if d == 0 {
+			continue
+		}
+		var n int64
+		if v, ok, err := b.tx.Get([]byte(k)); err != nil {
+			return err
+		} else if ok && len(v) == 8 {
+			n = int64(binary.BigEndian.Uint64(v))
+		}
+		if n += d; n == 0 {
+			if err := b.tx.Delete([]byte(k)); err != nil {
+				return err
+			}
+		} else if err := b.tx.Set([]byte(k), binary.BigEndian.AppendUint64(nil, uint64(n))); err != nil {
 			return err
 		}
 	}
@@ -560,6 +620,12 @@ func (xs Executions) List(r Reader, q ExecutionQuery) (ExecutionPage, error) {
 		}
 		after = &v
 	}
+	if q.Sort == SortMetadata && q.countable() && (after == nil || !after.Missing) {
+		page, ok, err := xs.listByMetadata(r, q, after)
+		if err != nil || ok {
+			return page, err
+		}
+	}
 	index := prefixOf("n", string(q.Project))
 	if len(q.Tags) > 0 {
 		index = prefixOf("t", string(q.Project), q.Tags[0])
@@ -598,7 +664,12 @@ func (xs Executions) List(r Reader, q ExecutionQuery) (ExecutionPage, error) {
 	for s, n := range counts {
 		page.Counts[domain.ExecutionStatus(s)] = n
 	}
-	rows := top.rows
+	return xs.fill(r, q, page, top.rows)
+}
+
+// fill puts the records of rows (the page and, if there is one more, the cursor of the
+// next page) into page.
+func (xs Executions) fill(r Reader, q ExecutionQuery, page ExecutionPage, rows []ranked) (ExecutionPage, error) {
 	if len(rows) > q.Limit {
 		b, _ := json.Marshal(rows[q.Limit-1].v)
 		page.Next = base64.RawURLEncoding.EncodeToString(b)
@@ -612,4 +683,74 @@ func (xs Executions) List(r Reader, q ExecutionQuery) (ExecutionPage, error) {
 		page.Items = append(page.Items, x)
 	}
 	return page, nil
+}
+
+// countable reports whether the status counters answer q's Total and Counts: it filters
+// by at most one tag and statuses.
+func (q ExecutionQuery) countable() bool {
+	return q.Step == "" && q.Creator == "" && q.Task == "" && q.Environment == "" && q.CreatedAfter.IsZero() &&
+		q.CreatedBefore.IsZero() && len(q.Tags) <= 1
+}
+
+// listByMetadata answers a countable query sorted by metadata: counts from the
+// counters, the page by walking the metadata sort index from the cursor, each candidate's
+// row read by number, until the page is full. It is not ok (the caller scans) if the
+// index runs out first: executions without the key, which sort last, may follow.
+func (xs Executions) listByMetadata(r Reader, q ExecutionQuery, after *sortValue) (ExecutionPage, bool, error) {
+	page := ExecutionPage{Counts: map[domain.ExecutionStatus]int{}}
+	cpre := prefixOf("ca", string(q.Project))
+	if len(q.Tags) == 1 {
+		cpre = prefixOf("ct", string(q.Project), q.Tags[0])
+	}
+	err := r.Scan(cpre, nil, false, func(k, v []byte) bool {
+		if len(v) == 8 {
+			status, n := domain.ExecutionStatus(k[len(cpre):]), int(binary.BigEndian.Uint64(v))
+			page.Counts[status] = n
+			if len(q.Statuses) == 0 || slices.Contains(q.Statuses, status) {
+				page.Total += n
+			}
+		}
+		return true
+	})
+	if err != nil {
+		return ExecutionPage{}, false, fmt.Errorf("list executions: %w", err)
+	}
+	pre := prefixOf("ms", string(q.Project), q.MetadataKey)
+	var seek []byte
+	if after != nil {
+		seek = appendSortValue(bytes.Clone(pre), after.IsStr, after.Num, after.Str)
+		seek = binary.BigEndian.AppendUint64(seek, uint64(after.Number))
+	}
+	top := topK{k: q.Limit + 1, desc: q.Descending}
+	numbers := prefixOf("n", string(q.Project))
+	var rv rowView
+	var ferr error
+	err = r.Scan(pre, seek, q.Descending, func(k, _ []byte) bool {
+		row, ok, err := r.Get(withUint(numbers, uint64(posAtEnd(k))))
+		if err != nil {
+			ferr = err
+			return false
+		}
+		if !ok || !decodeRow(row, &rv) || !q.matchRow(&rv, false) ||
+			len(q.Statuses) > 0 && !slices.Contains(q.Statuses, domain.ExecutionStatus(rv.status)) {
+			return true
+		}
+		v := q.rowValue(&rv)
+		if after != nil && compareSort(v, *after, q.Descending) <= 0 {
+			return true
+		}
+		top.add(v, domain.ExecutionID(rv.id))
+		return len(top.rows) < top.k
+	})
+	if err == nil {
+		err = ferr
+	}
+	if err != nil {
+		return ExecutionPage{}, false, fmt.Errorf("list executions: %w", err)
+	}
+	if len(top.rows) < top.k {
+		return ExecutionPage{}, false, nil
+	}
+	page, err = xs.fill(r, q, page, top.rows)
+	return page, err == nil, err
 }

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stratahq/strata/adapters/memory"
 	"github.com/stratahq/strata/domain"
@@ -455,6 +457,62 @@ func TestAsOf_MatchesReplay(t *testing.T) {
 		})
 		if t1.Total != t2.Total || len(t1.Counts) != len(t2.Counts) {
 			t.Errorf("p=%d: table as of = %d (%v), replay %d (%v)", p, t1.Total, t1.Counts, t2.Total, t2.Counts)
+		}
+	}
+}
+
+// The metadata sort index and the status counters give the same pages as a scan of the
+// rows (forced here by a creation-time filter that every execution passes).
+func TestExecutions_MetadataIndexMatchesScan(t *testing.T) {
+	log := memory.NewStore()
+	w := newWorld(t, log)
+	for i := range 30 {
+		m := map[string]any{"loss": float64((i * 7) % 11), "name": string(rune('a' + i%5))}
+		if i%4 == 0 {
+			m = map[string]any{"name": "zz"} // no loss: sorts last
+		}
+		if i%9 == 0 {
+			m["loss"] = "n/a" // a string sorts after every number
+		}
+		w.execution(runSpec{tags: []string{[]string{"a", "b"}[i%2]}, metrics: []map[string]any{m}, exit: i % 3 / 2, minutes: 1})
+	}
+	eng := startEngine(t, log, w.codec, nil)
+	waitFor(t, eng, w.last)
+	rd := reads(eng, w)
+	ctx := context.Background()
+	for _, q := range []projections.ExecutionQuery{
+		{MetadataKey: "loss", Limit: 4},
+		{MetadataKey: "loss", Limit: 4, Descending: true},
+		{MetadataKey: "loss", Limit: 3, Tags: []string{"a"}},
+		{MetadataKey: "loss", Limit: 5, Statuses: []domain.ExecutionStatus{domain.StatusError}},
+		{MetadataKey: "name", Limit: 7, Descending: true, Tags: []string{"b"}},
+	} {
+		q.Project, q.Sort = w.project, projections.SortMetadata
+		scan := q
+		scan.CreatedAfter = time.Unix(1, 0)
+		for page := 0; ; page++ {
+			got, err := rd.Executions(ctx, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := rd.Executions(ctx, scan)
+			if err != nil {
+				t.Fatal(err)
+			}
+			numbers := func(p projections.ExecutionPage) string {
+				out := fmt.Sprint(p.Total, p.Counts)
+				for _, x := range p.Items {
+					out += fmt.Sprint(" ", x.Number)
+				}
+				return out
+			}
+			if numbers(got) != numbers(want) || got.Next != want.Next {
+				t.Fatalf("%+v page %d = %s (next %q), want %s (next %q)", q, page, numbers(got), got.Next, numbers(want), want.Next)
+			}
+			if got.Next == "" {
+				break
+			}
+			q.Cursor, scan.Cursor = got.Next, want.Next
 		}
 	}
 }

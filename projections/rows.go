@@ -298,3 +298,48 @@ func (t *topK) add(v sortValue, id domain.ExecutionID) {
 		t.rows = t.rows[:t.k]
 	}
 }
+
+// countKey is the key of the counter of executions of project in status, of those with
+// tag if tag is not nil.
+func countKey(project domain.ProjectID, tag *string, status domain.ExecutionStatus) []byte {
+	if tag == nil {
+		return key("ca", string(project), string(status))
+	}
+	return key("ct", string(project), *tag, string(status))
+}
+
+// metaSortKey is the key of execution number in the sort index of the metadata key k,
+// whose latest value is raw: the value is encoded so that byte order is compareSort's
+// ascending order (numbers by value, then strings, then the number).
+func metaSortKey(project domain.ProjectID, k string, raw json.RawMessage, number int) []byte {
+	b := prefixOf("ms", string(project), k)
+	isStr, num, str := metaSortValue(raw)
+	b = appendSortValue(b, isStr, num, str)
+	return binary.BigEndian.AppendUint64(b, uint64(number))
+}
+
+// appendSortValue appends an order-preserving encoding: 1 and the float's bits (sign
+// flipped for positives, all flipped for negatives), or 2 and the string with NUL
+// escaped as NUL 0xff and ended by NUL 1.
+func appendSortValue(b []byte, isStr bool, num float64, str string) []byte {
+	if !isStr {
+		if num == 0 {
+			num = 0 // -0 sorts as 0
+		}
+		u := math.Float64bits(num)
+		if u>>63 == 1 {
+			u = ^u
+		} else {
+			u |= 1 << 63
+		}
+		return binary.BigEndian.AppendUint64(append(b, 1), u)
+	}
+	b = append(b, 2)
+	for i := range len(str) {
+		b = append(b, str[i])
+		if str[i] == 0 {
+			b = append(b, 0xff)
+		}
+	}
+	return append(b, 0, 1)
+}
