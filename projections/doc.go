@@ -9,6 +9,12 @@
 // starts atomically (a new generation with checkpoint 0) and the old keys are deleted
 // afterwards, in pieces.
 //
+// Rebuilds are fast because the engine pipelines (events are decoded on every core; a
+// batch is applied in memory on a snapshot while the batch before commits), projections
+// that implement BatchProjection read and write each record once per batch, and the hot
+// records are binary (audit entries, table rows). An event whose writes do not fit in one
+// transaction goes through a redo log and is still applied all or nothing.
+//
 // The read models are Executions (table, detail, metadata), Inputs (digest history and
 // change warnings), Aliases (datum aliases), Datasets (versions and dataset aliases),
 // Lineage (graph, traversals, impact) and Audit (every event, filterable, and the map from
