@@ -1,0 +1,98 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"io"
+	"syscall"
+	"time"
+
+	"github.com/stratahq/strata/domain"
+)
+
+// Spec is what a Launcher runs: one execution's joined commands in its directory.
+type Spec struct {
+	// Execution and Project identify the run; launchers label what they create with them.
+	Execution domain.ExecutionID
+	Project   domain.ProjectID
+	// Image is the container image; launchers without containers ignore it.
+	Image string
+	// Script is the step's commands joined; it runs as `/bin/sh -e -c Script` with the
+	// repository directory as working directory.
+	Script string
+	// Dir is the execution's directory on this host: Dir/repository, Dir/inputs (read-only
+	// content), Dir/outputs and Dir/config.
+	Dir string
+	// Env holds the variables to set besides the VH_*_DIR paths, which the launcher sets
+	// to where it exposes the directories.
+	Env map[string]string
+	// CPUs and MemoryBytes limit the run where the launcher can (0: no limit).
+	CPUs        float64
+	MemoryBytes int64
+	// GPUs is the number of GPUs to give the run (-1: all of them, 0: none).
+	GPUs int
+	// Network lets the run reach the network; otherwise it has none, where the launcher
+	// can isolate it.
+	Network bool
+	// Stdout and Stderr receive the run's output as it comes. Each is written by one
+	// goroutine at a time.
+	Stdout, Stderr io.Writer
+}
+
+// Usage is a run's resource use at one moment.
+type Usage struct {
+	// CPUTime is the CPU time used since the start, all cores together.
+	CPUTime time.Duration
+	// MemoryBytes is the memory in use now, without reclaimable page cache.
+	MemoryBytes int64
+}
+
+// Launcher starts executions.
+type Launcher interface {
+	// Launch starts spec and returns once the commands run. Cancelling ctx during Launch
+	// abandons the start and leaves nothing running; once Launch has returned, the run is
+	// ended only through the Handle. An image that cannot be found or a missing GPU runtime
+	// is an error matching domain.ErrInvalid.
+	Launch(ctx context.Context, spec Spec) (Handle, error)
+}
+
+// Handle is one launched run.
+type Handle interface {
+	// ID names the run for the launcher (container ID, process ID).
+	ID() string
+	// Wait blocks until the commands exited and everything they wrote reached
+	// Spec.Stdout and Spec.Stderr, and returns the exit status (128+n when killed by
+	// signal n). Cancelling ctx returns ctx.Err() and leaves the run alone. It may be
+	// called more than once.
+	Wait(ctx context.Context) (int, error)
+	// Signal sends sig to every process of the run. Signalling a run that has ended is a
+	// success.
+	Signal(ctx context.Context, sig syscall.Signal) error
+	// Usage returns the run's resource use now.
+	Usage(ctx context.Context) (Usage, error)
+	// Remove releases what the launcher keeps for the run (the container). The runner
+	// calls it once the outputs are collected. Removing twice is a success.
+	Remove(ctx context.Context) error
+}
+
+// ImageResolver is a Launcher that knows image digests. The runner records the digest
+// (<algorithm>:<hex>) in the execution's Started event.
+type ImageResolver interface {
+	// ResolveImage returns the digest of image, or an error matching domain.ErrInvalid if
+	// there is no such image.
+	ResolveImage(ctx context.Context, image string) (string, error)
+}
+
+// Reattacher is a Launcher that can find the runs of an earlier worker process.
+type Reattacher interface {
+	// Reattach returns a Handle on the run of spec.Execution that still runs; its output
+	// from now on goes to spec.Stdout and spec.Stderr. When nothing of it runs any more it
+	// removes what is left and returns an error matching ErrGone.
+	Reattach(ctx context.Context, spec Spec) (Handle, error)
+	// Sweep removes every run that the launcher created and whose execution keep does not
+	// want, and returns the executions removed.
+	Sweep(ctx context.Context, keep func(domain.ExecutionID) bool) ([]domain.ExecutionID, error)
+}
+
+// ErrGone: the run of an execution is no longer there to reattach to.
+var ErrGone = errors.New("runner: run is gone")

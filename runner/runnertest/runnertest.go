@@ -1,0 +1,571 @@
+package runnertest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/stratahq/strata/adapters/valohaiyaml"
+	"github.com/stratahq/strata/app"
+	"github.com/stratahq/strata/blob"
+	"github.com/stratahq/strata/blob/storecfg"
+	"github.com/stratahq/strata/domain"
+	"github.com/stratahq/strata/domain/alias"
+	"github.com/stratahq/strata/domain/datum"
+	"github.com/stratahq/strata/domain/environment"
+	"github.com/stratahq/strata/domain/execution"
+	"github.com/stratahq/strata/domain/project"
+	"github.com/stratahq/strata/events"
+	"github.com/stratahq/strata/runner"
+)
+
+// Features are what differs between launchers.
+type Features struct {
+	// Image is the image steps run in (busybox in it); launchers without images ignore it.
+	Image string
+	// ImageDigest: the launcher reports image digests.
+	ImageDigest bool
+	// InputsWriteProtected: even root cannot write the inputs (a read-only mount).
+	InputsWriteProtected bool
+}
+
+// Env is the stores a test runs against; each call must give empty, isolated ones.
+type Env struct {
+	Log   events.Store
+	Blobs blob.Store
+}
+
+// Harness is a runner over the app service, with one project, one environment and a
+// user, alice, who may do everything.
+type Harness struct {
+	T       *testing.T
+	App     *app.Service
+	Runner  *runner.Runner
+	Log     events.Store
+	Codec   *events.Codec
+	Blobs   blob.Store
+	Project domain.ProjectID
+	Env     domain.EnvironmentID
+	Image   string
+}
+
+// Alice is the harness's user.
+const Alice domain.UserID = "alice"
+
+// NewHarness returns a harness whose runner uses l and cfg (WorkDir and Host are set when
+// empty; short periods are the default).
+func NewHarness(t *testing.T, f Features, l runner.Launcher, e Env, cfg runner.Config) *Harness {
+	t.Helper()
+	codec, err := events.NewCodec(app.Events())
+	if err != nil {
+		t.Fatalf("NewCodec() error = %v", err)
+	}
+	svc, err := app.New(app.Config{Stores: storecfg.Config{Stores: []storecfg.Store{{Name: "local", Kind: storecfg.KindFS, Bucket: t.TempDir()}}, Default: "local"}},
+		app.Deps{Log: e.Log, Codec: codec, Blobs: map[string]blob.Store{"local": e.Blobs}})
+	if err != nil {
+		t.Fatalf("app.New() error = %v", err)
+	}
+	if cfg.WorkDir == "" {
+		cfg.WorkDir = t.TempDir()
+	}
+	if cfg.Host == "" {
+		cfg.Host = "test-host"
+	}
+	if cfg.SampleEvery == 0 {
+		cfg.SampleEvery = 100 * time.Millisecond
+	}
+	if cfg.PollEvery == 0 {
+		cfg.PollEvery = 50 * time.Millisecond
+	}
+	if cfg.MetadataEvery == 0 {
+		cfg.MetadataEvery = 100 * time.Millisecond
+	}
+	if cfg.Grace == 0 {
+		cfg.Grace = time.Second
+	}
+	r, err := runner.New(cfg, runner.Deps{Log: e.Log, Codec: codec, Outputs: e.Blobs, Launcher: l, Inputs: svc})
+	if err != nil {
+		t.Fatalf("runner.New() error = %v", err)
+	}
+	if f.Image == "" {
+		f.Image = "busybox" // recorded, not used
+	}
+	h := &Harness{T: t, App: svc, Runner: r, Log: e.Log, Codec: codec, Blobs: e.Blobs, Image: f.Image,
+		Project: domain.ProjectID(uuid.NewString()), Env: domain.EnvironmentID(uuid.NewString())}
+	at := time.Now().UTC()
+	mustExec(t, h, app.ProjectStream(h.Project), project.Decide, project.Evolve, project.Command(project.Create{Project: h.Project, Slug: "vision", Name: "Vision", Owner: Alice, At: at}))
+	mustExec(t, h, app.EnvironmentStream(h.Env), environment.Decide, environment.Evolve, environment.Command(environment.Create{
+		Environment: h.Env, Slug: "cpu", Spec: environment.Spec{Name: "CPU", CPUs: 1, MemoryBytes: 1 << 30, PricePerHour: 1000}, At: at}))
+	mustExec(t, h, app.ProjectStream(h.Project), project.Decide, project.Evolve, project.Command(project.EnableEnvironment{Environment: h.Env, At: at}))
+	return h
+}
+
+func mustExec[S any, C any, E events.Event](t *testing.T, h *Harness, stream events.StreamID, decide func(S, C) ([]E, error), evolve func(S, E) S, cmd C) {
+	t.Helper()
+	if _, err := events.Execute(t.Context(), h.Log, h.Codec, stream, events.Decider[S, C, E]{Decide: decide, Evolve: evolve}, cmd, events.Meta{Actor: string(Alice)}); err != nil {
+		t.Fatalf("execute %T: %v", cmd, err)
+	}
+}
+
+// Ctx is a context acting as Alice.
+func (h *Harness) Ctx() context.Context { return app.WithActor(h.T.Context(), Alice) }
+
+// Create creates an execution of step name of the valohai.yaml yml ("IMAGE" in it is
+// replaced by the harness's image); edit, if set, changes the request first.
+func (h *Harness) Create(yml, name string, params map[string]any, inputs map[string][]string, edit func(*app.CreateExecution)) domain.ExecutionID {
+	t := h.T
+	t.Helper()
+	cfg, problems, err := valohaiyaml.Parse("valohai.yaml", []byte(quoteCommands(strings.ReplaceAll(yml, "IMAGE", h.Image))))
+	if err != nil || valohaiyaml.HasErrors(problems) {
+		t.Fatalf("Parse() = %v, %v", problems, err)
+	}
+	step := cfg.Step(name)
+	if step == nil {
+		t.Fatalf("no step %s", name)
+	}
+	c, err := runner.FromStep(step, params, inputs)
+	if err != nil {
+		t.Fatalf("FromStep() error = %v", err)
+	}
+	c.Project, c.Environment = h.Project, h.Env
+	c.Code = execution.Code{Repository: "https://example.com/vision.git", Commit: strings.Repeat("ab", 20)}
+	if edit != nil {
+		edit(&c)
+	}
+	res, err := h.App.CreateExecution(h.Ctx(), c)
+	if err != nil {
+		t.Fatalf("CreateExecution() error = %v", err)
+	}
+	return res.ID
+}
+
+// quoteCommands quotes the items of each command list of yml, so they may be written
+// plainly in the suite.
+func quoteCommands(yml string) string {
+	lines := strings.Split(yml, "\n")
+	in := false
+	for i, l := range lines {
+		switch {
+		case strings.TrimSpace(l) == "command:":
+			in = true
+		case in && strings.HasPrefix(l, "      - "):
+			q, _ := json.Marshal(strings.TrimPrefix(l, "      - "))
+			lines[i] = "      - " + string(q)
+		default:
+			in = false
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Upload uploads content as a datum called name.
+func (h *Harness) Upload(name, content string) domain.DatumID {
+	h.T.Helper()
+	res, err := h.App.Upload(h.Ctx(), app.Upload{Project: h.Project, Name: name, Content: strings.NewReader(content)})
+	if err != nil {
+		h.T.Fatalf("Upload() error = %v", err)
+	}
+	return res.Datum.ID
+}
+
+// Events returns the events of execution id.
+func (h *Harness) Events(id domain.ExecutionID) []execution.Event {
+	h.T.Helper()
+	envs, err := h.Log.Load(context.Background(), app.ExecutionStream(id), 0)
+	if err != nil {
+		h.T.Fatalf("Load() error = %v", err)
+	}
+	var out []execution.Event
+	for _, env := range envs {
+		ev, err := h.Codec.Decode(env)
+		if err != nil {
+			h.T.Fatalf("Decode() error = %v", err)
+		}
+		out = append(out, ev.(execution.Event))
+	}
+	return out
+}
+
+// Datum returns the state of datum id and its content.
+func (h *Harness) Datum(id domain.DatumID) (datum.State, string) {
+	h.T.Helper()
+	st, _, err := events.Fold(context.Background(), h.Log, h.Codec, app.DatumStream(id), datum.State{}, datum.Evolve)
+	if err != nil || !st.Exists() {
+		h.T.Fatalf("load datum %s: %v", id, err)
+	}
+	rc, err := h.Blobs.Open(context.Background(), st.Digests().BLAKE3)
+	if err != nil {
+		h.T.Fatalf("open datum %s: %v", id, err)
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		h.T.Fatalf("read datum %s: %v", id, err)
+	}
+	return st, string(b)
+}
+
+// Log returns the log of id as text, one "stream: message" per line.
+func (h *Harness) LogText(id domain.ExecutionID) string {
+	var b strings.Builder
+	for _, l := range h.Runner.Logs().Lines(id) {
+		b.WriteString(string(l.Stream) + ": " + l.Message + "\n")
+	}
+	return b.String()
+}
+
+// Outputs returns the output datums of id by path.
+func (h *Harness) Outputs(id domain.ExecutionID) map[string]execution.OutputRecorded {
+	out := map[string]execution.OutputRecorded{}
+	for _, e := range h.Events(id) {
+		if o, ok := e.(execution.OutputRecorded); ok {
+			out[o.Path] = o
+		}
+	}
+	return out
+}
+
+// Run runs the suite against the launchers newLauncher returns.
+func Run(t *testing.T, f Features, newLauncher func(t *testing.T) runner.Launcher, newEnv func(t *testing.T) Env) {
+	t.Run("EndToEnd", func(t *testing.T) { t.Parallel(); testEndToEnd(t, NewHarness(t, f, newLauncher(t), newEnv(t), runner.Config{}), f) })
+	t.Run("FailingCommand", func(t *testing.T) { t.Parallel(); testFailing(t, NewHarness(t, f, newLauncher(t), newEnv(t), runner.Config{})) })
+	t.Run("Stop", func(t *testing.T) { t.Parallel(); testStop(t, NewHarness(t, f, newLauncher(t), newEnv(t), runner.Config{}), false) })
+	t.Run("StopIgnoringSIGTERM", func(t *testing.T) {
+		t.Parallel()
+		testStop(t, NewHarness(t, f, newLauncher(t), newEnv(t), runner.Config{Grace: 300 * time.Millisecond}), true)
+	})
+	t.Run("TimeLimit", func(t *testing.T) {
+		t.Parallel()
+		testTimeout(t, NewHarness(t, f, newLauncher(t), newEnv(t), runner.Config{Grace: 300 * time.Millisecond}), false)
+	})
+	t.Run("NoOutputTimeout", func(t *testing.T) {
+		t.Parallel()
+		testTimeout(t, NewHarness(t, f, newLauncher(t), newEnv(t), runner.Config{Grace: 300 * time.Millisecond}), true)
+	})
+	t.Run("AliasChain", func(t *testing.T) { t.Parallel(); testAliasChain(t, NewHarness(t, f, newLauncher(t), newEnv(t), runner.Config{})) })
+}
+
+const trainYAML = `
+- step:
+    name: train
+    image: IMAGE
+    command:
+      - stat -c 'mode=%a' "$VH_INPUTS_DIR/data/data.csv"
+      - if touch "$VH_INPUTS_DIR/data/new" 2>/dev/null; then echo input-writable; else echo input-protected; fi
+      - cat "$VH_INPUTS_DIR/data/data.csv" > "$VH_OUTPUTS_DIR/copy.csv"
+      - echo '{"epoch": 1, "loss": 0.5}'
+      - echo 'not json {'
+      - e={parameter-value:epochs}; echo "{\"epoch\": $e, \"loss\": 0.25}"
+      - mkdir -p "$VH_OUTPUTS_DIR/sub" && echo model > "$VH_OUTPUTS_DIR/sub/model.bin"
+      - echo '{"valohai.alias":"best-model","valohai.tags":["validated"],"accuracy":0.95}' > "$VH_OUTPUTS_DIR/sub/model.bin.metadata.json"
+      - echo '{"file":"copy.csv","metadata":{"kind":"copy"}}' > "$VH_OUTPUTS_DIR/valohai.metadata.jsonl"
+      - ln -s /etc/passwd "$VH_OUTPUTS_DIR/leak"
+      - echo live > "$VH_OUTPUTS_DIR/live.txt" && chmod 444 "$VH_OUTPUTS_DIR/live.txt"
+      - i=0; while [ -e "$VH_OUTPUTS_DIR/live.txt" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done; echo "live-gone=$i"
+      - cat "$VH_CONFIG_DIR/parameters.json"; echo
+      - echo "job=$VH_JOB_ID wd=$(pwd)"
+      - echo oops >&2
+    parameters:
+      - name: epochs
+        type: integer
+        default: 3
+    inputs:
+      - name: data
+- step:
+    name: fail
+    image: IMAGE
+    command:
+      - echo partial > "$VH_OUTPUTS_DIR/partial.txt"
+      - echo before
+      - exit 7
+      - echo never
+- step:
+    name: loop
+    image: IMAGE
+    command:
+      - echo partial > "$VH_OUTPUTS_DIR/partial.txt"
+      - if [ {parameter-value:ignore} = 1 ]; then trap '' TERM; else trap 'echo got-TERM; exit 0' TERM; fi
+      - echo started
+      - while true; do sleep 0.05; done
+    parameters:
+      - name: ignore
+        type: integer
+        default: 0
+- step:
+    name: quiet
+    image: IMAGE
+    command:
+      - echo partial > "$VH_OUTPUTS_DIR/partial.txt"
+      - echo started
+      - sleep 30
+- step:
+    name: produce
+    image: IMAGE
+    command:
+      - echo "weights of $(cat "$VH_INPUTS_DIR/raw/raw.txt")" > "$VH_OUTPUTS_DIR/model.txt"
+      - echo '{"valohai.alias":"latest-model"}' > "$VH_OUTPUTS_DIR/model.txt.metadata.json"
+    inputs:
+      - name: raw
+- step:
+    name: consume
+    image: IMAGE
+    command:
+      - cat "$VH_INPUTS_DIR/model/model.txt"
+      - cat "$VH_INPUTS_DIR/model/model.txt" | tr a-z A-Z > "$VH_OUTPUTS_DIR/report.txt"
+    inputs:
+      - name: model
+        default: datum://latest-model
+`
+
+func run(t *testing.T, h *Harness, id domain.ExecutionID) runner.Result {
+	t.Helper()
+	res, err := h.Runner.Run(h.Ctx(), id)
+	if err != nil {
+		t.Fatalf("Run() error = %v\nlog:\n%s", err, h.LogText(id))
+	}
+	return res
+}
+
+func eventTypes(evs []execution.Event) []string {
+	var out []string
+	for _, e := range evs {
+		if n := e.EventType(); len(out) == 0 || out[len(out)-1] != n {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+func testEndToEnd(t *testing.T, h *Harness, f Features) {
+	input := "a,b\n1,2\n"
+	data := h.Upload("data.csv", input)
+	id := h.Create(trainYAML, "train", map[string]any{"epochs": int64(5)}, map[string][]string{"data": {"datum://" + string(data)}}, nil)
+	res := run(t, h, id)
+	log := h.LogText(id)
+	if res.Status != domain.StatusComplete || res.ExitCode != 0 {
+		t.Fatalf("Run() = %+v, want complete with exit code 0\nlog:\n%s", res, log)
+	}
+	evs := h.Events(id)
+	types := eventTypes(evs)
+	wantOrder := []string{"execution.Created", "execution.Queued", "execution.Started", "execution.InputHashed"}
+	if !slices.Equal(types[:4], wantOrder) || types[len(types)-1] != "execution.Finished" {
+		t.Errorf("event types = %v, want %v ... execution.Finished", types, wantOrder)
+	}
+	for _, want := range []string{"mode=444", "live-gone=", `"epochs": 5`, "job=exec-" + string(id), "stderr: oops", "status: started on test-host"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("log lacks %q:\n%s", want, log)
+		}
+	}
+	if strings.Contains(log, "live-gone=100") {
+		t.Errorf("read-only output was not uploaded live:\n%s", log)
+	}
+	if f.InputsWriteProtected && !strings.Contains(log, "input-protected") {
+		t.Errorf("inputs are writable:\n%s", log)
+	}
+	var points []execution.MetadataPoint
+	var hashed []execution.InputHashed
+	for _, e := range evs {
+		switch e := e.(type) {
+		case execution.MetadataRecorded:
+			points = append(points, e.Points...)
+		case execution.InputHashed:
+			hashed = append(hashed, e)
+		case execution.Started:
+			if e.Host != "test-host" {
+				t.Errorf("Started.Host = %q", e.Host)
+			}
+			if f.ImageDigest && !strings.HasPrefix(e.ImageDigest, "sha256:") {
+				t.Errorf("Started.ImageDigest = %q, want sha256:...", e.ImageDigest)
+			}
+		}
+	}
+	if len(points) != 2 || string(points[0].Values["loss"]) != "0.5" || string(points[1].Values["epoch"]) != "5" || points[0].Time.IsZero() {
+		t.Errorf("metadata points = %+v, want epoch 1 loss 0.5, epoch 5 loss 0.25, with _time", points)
+	}
+	b3 := blob.DigestBytes([]byte(input))
+	if len(hashed) != 1 || hashed[0].Datum != data || hashed[0].BLAKE3 != b3.BLAKE3 || hashed[0].Size != int64(len(input)) {
+		t.Errorf("inputs hashed = %+v, want data.csv with blake3 %s", hashed, b3.BLAKE3)
+	}
+	outs := h.Outputs(id)
+	var paths []string
+	for p := range outs {
+		paths = append(paths, p)
+	}
+	slices.Sort(paths)
+	if want := []string{"copy.csv", "live.txt", "sub/model.bin"}; !slices.Equal(paths, want) {
+		t.Fatalf("outputs = %v, want %v (sidecars and the leaving symlink are not outputs)", paths, want)
+	}
+	if len(res.Refused) != 1 || !strings.Contains(res.Refused[0], "leak") {
+		t.Errorf("Refused = %v, want the symlink leak", res.Refused)
+	}
+	if st, content := h.Datum(outs["copy.csv"].Datum); content != input || st.Producer() != id || string(st.Properties()["kind"]) != `"copy"` {
+		t.Errorf("copy.csv datum = %q produced by %s props %v", content, st.Producer(), st.Properties())
+	}
+	model, content := h.Datum(outs["sub/model.bin"].Datum)
+	if content != "model\n" || !slices.Contains(model.Tags(), "validated") || string(model.Properties()["accuracy"]) != "0.95" {
+		t.Errorf("model datum = %q tags %v props %v", content, model.Tags(), model.Properties())
+	}
+	al, _, err := events.Fold(context.Background(), h.Log, h.Codec, app.AliasStream(h.Project, "best-model"), alias.State{}, alias.Evolve)
+	if target, ok := al.Target(); err != nil || !ok || target != model.ID() {
+		t.Errorf("alias best-model -> %v, %v, want %s", target, err, model.ID())
+	}
+	if res.Resources.Samples == 0 {
+		// The run is short; a sample is likely but not certain.
+		t.Logf("no resource samples taken")
+	}
+}
+
+func testFailing(t *testing.T, h *Harness) {
+	id := h.Create(trainYAML, "fail", nil, nil, nil)
+	res := run(t, h, id)
+	if res.Status != domain.StatusError || res.ExitCode != 7 || res.Reason != "exit code 7" {
+		t.Fatalf("Run() = %+v, want error with exit code 7", res)
+	}
+	if log := h.LogText(id); !strings.Contains(log, "before") || strings.Contains(log, "never") {
+		t.Errorf("log:\n%s", log)
+	}
+	if _, ok := h.Outputs(id)["partial.txt"]; !ok {
+		t.Errorf("outputs after an error = %v, want partial.txt", h.Outputs(id))
+	}
+	evs := h.Events(id)
+	if fin, ok := evs[len(evs)-1].(execution.Finished); !ok || fin.ExitCode != 7 || fin.Status != domain.StatusError {
+		t.Errorf("last event = %+v, want Finished with exit code 7", evs[len(evs)-1])
+	}
+}
+
+// waitLog waits until the log of id holds s.
+func waitLog(t *testing.T, h *Harness, id domain.ExecutionID, s string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(h.LogText(id), s) {
+		if time.Now().After(deadline) {
+			t.Errorf("log never showed %q:\n%s", s, h.LogText(id))
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func testStop(t *testing.T, h *Harness, ignoreTERM bool) {
+	params := map[string]any{}
+	if ignoreTERM {
+		params["ignore"] = int64(1)
+	}
+	id := h.Create(trainYAML, "loop", params, nil, nil)
+	done := make(chan runner.Result, 1)
+	go func() {
+		res, err := h.Runner.Run(h.Ctx(), id)
+		if err != nil {
+			t.Errorf("Run() error = %v", err)
+		}
+		done <- res
+	}()
+	waitLog(t, h, id, "stdout: started")
+	start := time.Now()
+	if err := h.Runner.Stop(h.Ctx(), id, Alice); err != nil {
+		t.Fatalf("Stop() error = %v", err)
+	}
+	var res runner.Result
+	select {
+	case res = <-done:
+	case <-time.After(60 * time.Second):
+		t.Fatal("Run() did not return after Stop")
+	}
+	log := h.LogText(id)
+	if res.Status != domain.StatusStopped {
+		t.Fatalf("Run() = %+v, want stopped\nlog:\n%s", res, log)
+	}
+	if ignoreTERM && !strings.Contains(log, "SIGKILL") {
+		t.Errorf("no SIGKILL after the grace period:\n%s", log)
+	}
+	if !ignoreTERM && time.Since(start) > 20*time.Second {
+		t.Errorf("stop took %s", time.Since(start))
+	}
+	if _, ok := h.Outputs(id)["partial.txt"]; !ok {
+		t.Errorf("outputs after a stop = %v, want partial.txt", h.Outputs(id))
+	}
+	types := eventTypes(h.Events(id))
+	if n := len(types); n < 2 || types[n-2] != "execution.OutputRecorded" && types[n-2] != "execution.StopRequested" || types[n-1] != "execution.Stopped" {
+		t.Errorf("events = %v, want ... StopRequested ... OutputRecorded, Stopped", types)
+	}
+	if err := h.Runner.Stop(h.Ctx(), id, Alice); !errors.Is(err, domain.ErrConflict) {
+		t.Errorf("Stop() of a stopped execution error = %v, want ErrConflict", err)
+	}
+}
+
+func testTimeout(t *testing.T, h *Harness, noOutput bool) {
+	id := h.Create(trainYAML, "quiet", nil, nil, func(c *app.CreateExecution) {
+		if noOutput {
+			c.NoOutput = 300 * time.Millisecond
+		} else {
+			c.TimeLimit = 500 * time.Millisecond
+		}
+	})
+	start := time.Now()
+	res := run(t, h, id)
+	want := "time limit of 500ms exceeded"
+	if noOutput {
+		want = "no output for 300ms (no-output timeout)"
+	}
+	if res.Status != domain.StatusError || res.Reason != want || res.ExitCode == 0 {
+		t.Fatalf("Run() = %+v, want error %q\nlog:\n%s", res, want, h.LogText(id))
+	}
+	if d := time.Since(start); d > 20*time.Second {
+		t.Errorf("Run() took %s", d)
+	}
+	if _, ok := h.Outputs(id)["partial.txt"]; !ok {
+		t.Errorf("outputs after a time-out = %v, want partial.txt", h.Outputs(id))
+	}
+}
+
+// testAliasChain: the second step reads the first step's output through the alias its
+// sidecar set, and the lineage leads from the final output back to the first input.
+func testAliasChain(t *testing.T, h *Harness) {
+	raw := h.Upload("raw.txt", "cats")
+	first := h.Create(trainYAML, "produce", nil, map[string][]string{"raw": {"datum://" + string(raw)}}, nil)
+	if res := run(t, h, first); res.Status != domain.StatusComplete {
+		t.Fatalf("produce = %+v\n%s", res, h.LogText(first))
+	}
+	second := h.Create(trainYAML, "consume", nil, nil, nil)
+	res := run(t, h, second)
+	if res.Status != domain.StatusComplete {
+		t.Fatalf("consume = %+v\n%s", res, h.LogText(second))
+	}
+	report, content := h.Datum(h.Outputs(second)["report.txt"].Datum)
+	if content != "WEIGHTS OF CATS\n" {
+		t.Errorf("report = %q", content)
+	}
+	// Lineage: report <- consume <- model.txt <- produce <- raw.txt.
+	var chain []string
+	d := report
+	for range 4 {
+		chain = append(chain, d.Name())
+		producer := d.Producer()
+		if producer == "" {
+			break
+		}
+		var in domain.DatumID
+		for _, e := range h.Events(producer) {
+			if ih, ok := e.(execution.InputHashed); ok {
+				in = ih.Datum
+			}
+		}
+		if in == "" {
+			break
+		}
+		d, _ = h.Datum(in)
+	}
+	if want := []string{"report.txt", "model.txt", "raw.txt"}; !slices.Equal(chain, want) {
+		t.Errorf("lineage = %v, want %v", chain, want)
+	}
+	if d.ID() != raw {
+		t.Errorf("lineage ends at %s, want %s", d.ID(), raw)
+	}
+}
