@@ -1,8 +1,243 @@
 package graphql
 
-// This file will not be regenerated automatically.
-//
-// It serves as dependency injection for your app, add any dependencies you require
-// here.
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
 
-type Resolver struct{}
+	"github.com/stratahq/strata/app"
+	"github.com/stratahq/strata/domain"
+	"github.com/stratahq/strata/domain/project"
+	"github.com/stratahq/strata/events"
+	"github.com/stratahq/strata/graphql/generated"
+	"github.com/stratahq/strata/projections"
+)
+
+// Resolver resolves the schema's root fields; one serves every request.
+type Resolver struct {
+	app     *app.Service
+	log     events.Store
+	reads   *projections.Reads
+	engine  *projections.Engine
+	now     func() time.Time
+	written *written
+	gapless bool
+}
+
+// wrote records that the caller's token wrote position p and returns p for the result.
+func (r *Resolver) wrote(ctx context.Context, p events.Position) uint64 {
+	if pr, ok := app.PrincipalFrom(ctx); ok {
+		r.written.note(pr.Token, p)
+	}
+	return uint64(p)
+}
+
+func (r *Resolver) result(ctx context.Context, p events.Position, err error) (*generated.WriteResult, error) {
+	if err != nil {
+		return nil, err
+	}
+	return &generated.WriteResult{Position: r.wrote(ctx, p)}, nil
+}
+
+// access parses a project ID and checks the caller's role in it.
+func (r *Resolver) access(ctx context.Context, raw string, need project.Role) (project.State, error) {
+	id, err := domain.ParseProjectID(raw)
+	if err != nil {
+		return project.State{}, err
+	}
+	return r.app.Access(ctx, id, need)
+}
+
+// requireAdmin checks that the caller authenticated with a server-admin token.
+func requireAdmin(ctx context.Context) error {
+	if p, ok := app.PrincipalFrom(ctx); !ok || !p.Admin {
+		return app.ErrNotAdmin
+	}
+	return nil
+}
+
+func asOf(a *generated.AsOf) projections.AsOf {
+	if a == nil {
+		return projections.AsOf{}
+	}
+	var out projections.AsOf
+	if a.Position != nil {
+		out.Position = events.Position(*a.Position)
+	}
+	if a.Time != nil {
+		out.Time = *a.Time
+	}
+	return out
+}
+
+func str[T ~string](s T) *string {
+	if s == "" {
+		return nil
+	}
+	v := string(s)
+	return &v
+}
+
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+func posPtr(p events.Position) *uint64 {
+	if p == 0 {
+		return nil
+	}
+	v := uint64(p)
+	return &v
+}
+
+func ids[T ~string](in []T) []string {
+	out := make([]string, len(in))
+	for i, v := range in {
+		out[i] = string(v)
+	}
+	return out
+}
+
+func roleOf(r project.Role) generated.Role { return generated.Role(strings.ToUpper(string(r))) }
+
+func projectOf(st project.State, viewer domain.UserID) generated.Project {
+	p := generated.Project{
+		ID: string(st.ID()), Slug: st.Slug(), Name: st.Name(), CreatedAt: st.CreatedAt(),
+		Repository: str(st.Repository()), DefaultStore: str(st.DefaultStore()), Environments: ids(st.Environments()),
+		ExecutionCount: st.Last(project.CounterExecution),
+	}
+	members := st.Members()
+	users := make([]domain.UserID, 0, len(members))
+	for u := range members {
+		users = append(users, u)
+	}
+	slices.Sort(users)
+	for _, u := range users {
+		p.Members = append(p.Members, generated.Member{User: string(u), Role: roleOf(members[u])})
+	}
+	p.Role = roleOf(members[viewer])
+	return p
+}
+
+func statusOf(s domain.ExecutionStatus) generated.ExecutionStatus {
+	return generated.ExecutionStatus(strings.ToUpper(string(s)))
+}
+
+func (r *Resolver) executionOf(x projections.Execution) *generated.Execution {
+	now := r.now()
+	out := &generated.Execution{
+		ID: string(x.ID), Project: string(x.Project), Number: x.Number, Counter: project.CounterExecution.Format(x.Number),
+		Step: x.Step, Title: str(x.Title), Repository: str(x.Code.Repository), Commit: str(x.Code.Commit), Adhoc: str(x.Code.Adhoc),
+		Image: x.Image, ImageDigest: str(x.ImageDigest), Commands: nonNil(x.Commands), Environment: string(x.Environment),
+		Host: str(x.Host), Creator: string(x.Creator), Task: str(x.Task), Tags: nonNil(x.Tags), Status: statusOf(x.Status),
+		Reason: str(x.Reason), StopRequestedBy: str(x.StopRequestedBy), CreatedAt: x.CreatedAt, QueuedAt: timePtr(x.QueuedAt),
+		StartedAt: timePtr(x.StartedAt), EndedAt: timePtr(x.EndedAt), Duration: x.Duration(now).Seconds(),
+		Cost: x.Cost(now).String(), MetadataPoints: x.MetadataPoints, Position: uint64(x.Position), Updated: uint64(x.Updated),
+		Parameters: []generated.Parameter{}, Inputs: []generated.ExecutionInput{}, InputFiles: []generated.InputFile{},
+		Outputs: []generated.Output{}, Warnings: []generated.InputWarning{},
+	}
+	if !x.EndedAt.IsZero() && x.Status != domain.StatusStopped && x.Status != domain.StatusCrashed {
+		code := x.ExitCode
+		out.ExitCode = &code
+	}
+	for _, p := range x.Parameters {
+		out.Parameters = append(out.Parameters, generated.Parameter{Name: p.Name, Type: string(p.Type), Values: nonNil(p.Values)})
+	}
+	for _, in := range x.Inputs {
+		gi := generated.ExecutionInput{Name: in.Name, Uris: []generated.ResolvedURI{}}
+		for _, u := range in.URIs {
+			gi.Uris = append(gi.Uris, generated.ResolvedURI{URI: u.URI, Datums: ids(u.Datums)})
+		}
+		out.Inputs = append(out.Inputs, gi)
+	}
+	for _, f := range x.InputFiles {
+		out.InputFiles = append(out.InputFiles, generated.InputFile{Input: f.Input, URI: f.URI, Datum: str(f.Datum), FileName: f.FileName, Size: int(f.Size)})
+	}
+	for _, o := range x.Outputs {
+		out.Outputs = append(out.Outputs, generated.Output{Datum: string(o.Datum), Path: o.Path, At: o.At})
+	}
+	if len(x.Metadata) > 0 {
+		out.Metadata = x.Metadata
+	}
+	for _, w := range x.Warnings {
+		gw := generated.InputWarning{Input: w.Input, URI: w.URI, FileName: w.FileName, Earlier: string(w.Earlier),
+			EarlierNumber: w.EarlierNumber, Message: w.Message(), Changed: []generated.DigestChange{}}
+		for _, c := range w.Changed {
+			gw.Changed = append(gw.Changed, generated.DigestChange{Algorithm: c.Algorithm, Before: c.Before, After: c.After})
+		}
+		out.Warnings = append(out.Warnings, gw)
+	}
+	return out
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+func aliasOf(f projections.AliasFact) generated.AliasFact {
+	return generated.AliasFact{Project: string(f.Project), Alias: f.Alias, Target: str(f.Target), Previous: str(f.Previous),
+		Deleted: f.Deleted, Actor: str(f.Actor), At: f.At, From: uint64(f.From), To: posPtr(f.To)}
+}
+
+func datumOf(d app.Datum) *generated.Datum {
+	return &generated.Datum{ID: string(d.ID), Project: string(d.Project), Name: d.Name, Size: int(d.Size),
+		Md5: hex.EncodeToString(d.Digests.MD5[:]), Sha1: hex.EncodeToString(d.Digests.SHA1[:]),
+		Sha256: hex.EncodeToString(d.Digests.SHA256[:]), Blake3: d.Digests.BLAKE3.String(), Store: str(d.Store),
+		Execution: str(d.Execution), Uploader: str(d.Uploader), CreatedAt: d.CreatedAt, Purged: d.Purged}
+}
+
+func eventOf(e projections.AuditEntry) generated.Event {
+	return generated.Event{Position: uint64(e.Position), Stream: string(e.Stream), Version: int(e.Version), ID: e.ID.String(),
+		Type: e.Type, Schema: e.Schema, RecordedAt: e.RecordedAt, Actor: str(e.Actor), CorrelationID: str(e.CorrelationID),
+		CausationID: str(e.CausationID), Data: json.RawMessage(e.Data)}
+}
+
+func envelopeEvent(e events.Envelope) *generated.Event {
+	return &generated.Event{Position: uint64(e.Position), Stream: string(e.Stream), Version: int(e.Version), ID: e.ID.String(),
+		Type: e.Type, Schema: e.Schema, RecordedAt: e.RecordedAt, Actor: str(e.Actor), CorrelationID: str(e.CorrelationID),
+		CausationID: str(e.CausationID), Data: json.RawMessage(e.Data)}
+}
+
+// lineageProject returns the project a lineage node belongs to, for the access check.
+func (r *Resolver) lineageProject(ctx context.Context, node string) (domain.ProjectID, error) {
+	kind, rest, _ := strings.Cut(node, ":")
+	switch kind {
+	case projections.KindExecution:
+		id, err := domain.ParseExecutionID(rest)
+		if err != nil {
+			return "", err
+		}
+		x, err := r.reads.Execution(ctx, id, projections.AsOf{})
+		if err != nil {
+			return "", err
+		}
+		return x.Project, nil
+	case projections.KindDatum:
+		id, err := domain.ParseDatumID(rest)
+		if err != nil {
+			return "", err
+		}
+		d, err := r.app.GetDatum(ctx, id)
+		if err != nil {
+			return "", err
+		}
+		return d.Project, nil
+	case projections.KindAlias:
+		p, _, ok := strings.Cut(rest, "/")
+		if !ok {
+			return "", fmt.Errorf("lineage node %.80q: want alias:<project>/<name>: %w", node, domain.ErrInvalid)
+		}
+		return domain.ParseProjectID(p)
+	}
+	return "", fmt.Errorf("lineage node %.80q: start from an execution:, datum: or alias: node: %w", node, domain.ErrInvalid)
+}

@@ -7,159 +7,596 @@ package graphql
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 
+	"github.com/stratahq/strata/app"
+	"github.com/stratahq/strata/domain"
+	"github.com/stratahq/strata/domain/execution"
+	"github.com/stratahq/strata/domain/project"
+	"github.com/stratahq/strata/domain/token"
+	"github.com/stratahq/strata/events"
 	"github.com/stratahq/strata/graphql/generated"
+	"github.com/stratahq/strata/projections"
 )
 
 // CreateProject is the resolver for the createProject field.
 func (r *mutationResolver) CreateProject(ctx context.Context, input generated.CreateProjectInput) (*generated.ProjectResult, error) {
-	panic(fmt.Errorf("not implemented: CreateProject - createProject"))
+	res, err := r.app.CreateProject(ctx, app.CreateProject{Slug: input.Slug, Name: input.Name})
+	if err != nil {
+		return nil, err
+	}
+	return &generated.ProjectResult{ID: string(res.ID), Position: r.wrote(ctx, res.Position)}, nil
 }
 
 // LinkRepository is the resolver for the linkRepository field.
 func (r *mutationResolver) LinkRepository(ctx context.Context, project string, url string) (*generated.WriteResult, error) {
-	panic(fmt.Errorf("not implemented: LinkRepository - linkRepository"))
+	p, err := domain.ParseProjectID(project)
+	if err != nil {
+		return nil, err
+	}
+	pos, err := r.app.LinkRepository(ctx, p, url)
+	return r.result(ctx, pos, err)
 }
 
 // SetMember is the resolver for the setMember field.
 func (r *mutationResolver) SetMember(ctx context.Context, project string, user string, role generated.Role) (*generated.WriteResult, error) {
-	panic(fmt.Errorf("not implemented: SetMember - setMember"))
+	p, err := domain.ParseProjectID(projectID)
+	if err != nil {
+		return nil, err
+	}
+	pos, err := r.app.SetMember(ctx, p, domain.UserID(user), project.Role(strings.ToLower(string(role))))
+	return r.result(ctx, pos, err)
 }
 
 // RemoveMember is the resolver for the removeMember field.
 func (r *mutationResolver) RemoveMember(ctx context.Context, project string, user string) (*generated.WriteResult, error) {
-	panic(fmt.Errorf("not implemented: RemoveMember - removeMember"))
+	p, err := domain.ParseProjectID(project)
+	if err != nil {
+		return nil, err
+	}
+	pos, err := r.app.RemoveMember(ctx, p, domain.UserID(user))
+	return r.result(ctx, pos, err)
 }
 
 // EnableEnvironment is the resolver for the enableEnvironment field.
 func (r *mutationResolver) EnableEnvironment(ctx context.Context, project string, environment string) (*generated.WriteResult, error) {
-	panic(fmt.Errorf("not implemented: EnableEnvironment - enableEnvironment"))
+	p, err := domain.ParseProjectID(project)
+	if err != nil {
+		return nil, err
+	}
+	env, err := domain.ParseEnvironmentID(environment)
+	if err != nil {
+		return nil, err
+	}
+	pos, err := r.app.EnableEnvironment(ctx, p, env)
+	return r.result(ctx, pos, err)
 }
 
 // CreateToken is the resolver for the createToken field.
 func (r *mutationResolver) CreateToken(ctx context.Context, input generated.CreateTokenInput) (*generated.TokenResult, error) {
-	panic(fmt.Errorf("not implemented: CreateToken - createToken"))
+	c := app.CreateToken{Name: input.Name, Admin: input.Admin != nil && *input.Admin}
+	if input.User != nil {
+		c.User = domain.UserID(*input.User)
+	}
+	t, err := r.app.CreateToken(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	return &generated.TokenResult{ID: string(t.ID), User: string(t.User), Secret: t.Secret, Position: r.wrote(ctx, t.Position)}, nil
 }
 
 // RevokeToken is the resolver for the revokeToken field.
 func (r *mutationResolver) RevokeToken(ctx context.Context, id string) (*generated.WriteResult, error) {
-	panic(fmt.Errorf("not implemented: RevokeToken - revokeToken"))
+	if err := domain.CheckID("token", strings.ToLower(id)); err != nil {
+		return nil, err
+	}
+	pos, err := r.app.RevokeToken(ctx, token.ID(strings.ToLower(id)))
+	return r.result(ctx, pos, err)
 }
 
 // SetAlias is the resolver for the setAlias field.
 func (r *mutationResolver) SetAlias(ctx context.Context, project string, name string, datum string) (*generated.WriteResult, error) {
-	panic(fmt.Errorf("not implemented: SetAlias - setAlias"))
+	p, err := domain.ParseProjectID(project)
+	if err != nil {
+		return nil, err
+	}
+	d, err := domain.ParseDatumID(datum)
+	if err != nil {
+		return nil, err
+	}
+	pos, err := r.app.SetAlias(ctx, p, name, d)
+	return r.result(ctx, pos, err)
 }
 
 // DeleteAlias is the resolver for the deleteAlias field.
 func (r *mutationResolver) DeleteAlias(ctx context.Context, project string, name string) (*generated.WriteResult, error) {
-	panic(fmt.Errorf("not implemented: DeleteAlias - deleteAlias"))
+	p, err := domain.ParseProjectID(project)
+	if err != nil {
+		return nil, err
+	}
+	pos, err := r.app.DeleteAlias(ctx, p, name)
+	return r.result(ctx, pos, err)
 }
 
 // CreateExecution is the resolver for the createExecution field.
 func (r *mutationResolver) CreateExecution(ctx context.Context, input generated.CreateExecutionInput) (*generated.ExecutionResult, error) {
-	panic(fmt.Errorf("not implemented: CreateExecution - createExecution"))
+	p, err := domain.ParseProjectID(input.Project)
+	if err != nil {
+		return nil, err
+	}
+	env, err := domain.ParseEnvironmentID(input.Environment)
+	if err != nil {
+		return nil, err
+	}
+	c := app.CreateExecution{Project: p, Step: execution.Step{Name: input.Step}, Image: input.Image, Commands: input.Commands,
+		Environment: env, Tags: input.Tags, Parameters: map[string][]string{}, Inputs: map[string][]string{}}
+	if input.Repository != nil {
+		c.Code.Repository = *input.Repository
+	}
+	if input.Commit != nil {
+		c.Code.Commit = *input.Commit
+	}
+	if input.Adhoc != nil {
+		if c.Code.Adhoc, err = domain.ParseDatumID(*input.Adhoc); err != nil {
+			return nil, err
+		}
+	}
+	if input.Title != nil {
+		c.Title = *input.Title
+	}
+	for _, pv := range input.Parameters {
+		c.Parameters[pv.Name] = pv.Values
+		c.Step.Parameters = append(c.Step.Parameters, execution.ParameterDef{Name: pv.Name, Type: execution.TypeString})
+	}
+	for _, in := range input.Inputs {
+		c.Inputs[in.Name] = in.Uris
+		c.Step.Inputs = append(c.Step.Inputs, execution.InputDef{Name: in.Name})
+	}
+	res, err := r.app.CreateExecution(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	return &generated.ExecutionResult{ID: string(res.ID), Number: res.Number, Position: r.wrote(ctx, res.Position)}, nil
 }
 
 // StopExecution is the resolver for the stopExecution field.
 func (r *mutationResolver) StopExecution(ctx context.Context, id string) (*generated.WriteResult, error) {
-	panic(fmt.Errorf("not implemented: StopExecution - stopExecution"))
+	x, err := domain.ParseExecutionID(id)
+	if err != nil {
+		return nil, err
+	}
+	pos, err := r.app.StopExecution(ctx, x)
+	return r.result(ctx, pos, err)
 }
 
 // AddTags is the resolver for the addTags field.
 func (r *mutationResolver) AddTags(ctx context.Context, execution string, tags []string) (*generated.WriteResult, error) {
-	panic(fmt.Errorf("not implemented: AddTags - addTags"))
+	x, err := domain.ParseExecutionID(execution)
+	if err != nil {
+		return nil, err
+	}
+	pos, err := r.app.AddTags(ctx, x, tags)
+	return r.result(ctx, pos, err)
 }
 
 // RemoveTags is the resolver for the removeTags field.
 func (r *mutationResolver) RemoveTags(ctx context.Context, execution string, tags []string) (*generated.WriteResult, error) {
-	panic(fmt.Errorf("not implemented: RemoveTags - removeTags"))
+	x, err := domain.ParseExecutionID(execution)
+	if err != nil {
+		return nil, err
+	}
+	pos, err := r.app.RemoveTags(ctx, x, tags)
+	return r.result(ctx, pos, err)
 }
 
 // PurgeDatum is the resolver for the purgeDatum field.
 func (r *mutationResolver) PurgeDatum(ctx context.Context, id string, reason string) (*generated.PurgeResult, error) {
-	panic(fmt.Errorf("not implemented: PurgeDatum - purgeDatum"))
+	d, err := domain.ParseDatumID(id)
+	if err != nil {
+		return nil, err
+	}
+	res, err := r.app.Purge(ctx, d, reason)
+	if err != nil {
+		return nil, err
+	}
+	return &generated.PurgeResult{Position: r.wrote(ctx, res.Position), ContentDeleted: res.ContentDeleted, SharedBy: res.SharedBy}, nil
 }
 
 // Viewer is the resolver for the viewer field.
 func (r *queryResolver) Viewer(ctx context.Context) (*generated.Viewer, error) {
-	panic(fmt.Errorf("not implemented: Viewer - viewer"))
+	p, ok := app.PrincipalFrom(ctx)
+	if !ok {
+		return nil, app.ErrUnauthenticated
+	}
+	return &generated.Viewer{User: string(p.User), Admin: p.Admin, Token: string(p.Token)}, nil
 }
 
 // Head is the resolver for the head field.
 func (r *queryResolver) Head(ctx context.Context) (uint64, error) {
-	panic(fmt.Errorf("not implemented: Head - head"))
+	h, err := r.log.Head(ctx)
+	return uint64(h), err
 }
 
 // Projects is the resolver for the projects field.
 func (r *queryResolver) Projects(ctx context.Context) ([]generated.Project, error) {
-	panic(fmt.Errorf("not implemented: Projects - projects"))
+	viewer, _ := app.ActorFrom(ctx)
+	out := []generated.Project{}
+	var after events.Position
+	for {
+		var page []projections.AuditEntry
+		err := r.engine.View(ctx, projections.Audit{}.Name(), func(rd projections.Reader) error {
+			var err error
+			page, err = projections.Audit{}.List(rd, projections.AuditFilter{Type: "project.Created", After: after})
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range page {
+			st, err := r.app.Access(ctx, e.Project, project.RoleViewer)
+			if errors.Is(err, app.ErrForbidden) {
+				continue
+			} else if err != nil {
+				return nil, err
+			}
+			out = append(out, projectOf(st, viewer))
+		}
+		if len(page) < 1000 {
+			return out, nil
+		}
+		after = page[len(page)-1].Position
+	}
 }
 
 // Project is the resolver for the project field.
 func (r *queryResolver) Project(ctx context.Context, id string) (*generated.Project, error) {
-	panic(fmt.Errorf("not implemented: Project - project"))
+	st, err := r.access(ctx, id, project.RoleViewer)
+	if err != nil {
+		return nil, err
+	}
+	viewer, _ := app.ActorFrom(ctx)
+	p := projectOf(st, viewer)
+	return &p, nil
 }
 
 // Executions is the resolver for the executions field.
 func (r *queryResolver) Executions(ctx context.Context, project string, filter *generated.ExecutionFilter, sort *generated.ExecutionSort, first *int, after *string, asOf *generated.AsOf) (*generated.ExecutionConnection, error) {
-	panic(fmt.Errorf("not implemented: Executions - executions"))
+	st, err := r.access(ctx, projectID, project.RoleViewer)
+	if err != nil {
+		return nil, err
+	}
+	q := projections.ExecutionQuery{Project: st.ID(), AsOf: asOf(asOfArg), Now: r.now()}
+	if first != nil {
+		if *first < 1 || *first > 1000 {
+			return nil, fmt.Errorf("first: want 1 to 1000, got %d: %w", *first, domain.ErrInvalid)
+		}
+		q.Limit = *first
+	}
+	if after != nil {
+		q.Cursor = *after
+	}
+	if f := filter; f != nil {
+		for _, s := range f.Statuses {
+			q.Statuses = append(q.Statuses, domain.ExecutionStatus(strings.ToLower(string(s))))
+		}
+		q.Tags = f.Tags
+		if f.Step != nil {
+			q.Step = *f.Step
+		}
+		if f.Creator != nil {
+			q.Creator = domain.UserID(*f.Creator)
+		}
+		if f.Task != nil {
+			q.Task = domain.TaskID(*f.Task)
+		}
+		if f.Environment != nil {
+			q.Environment = domain.EnvironmentID(*f.Environment)
+		}
+		if f.CreatedAfter != nil {
+			q.CreatedAfter = *f.CreatedAfter
+		}
+		if f.CreatedBefore != nil {
+			q.CreatedBefore = *f.CreatedBefore
+		}
+	}
+	if sort != nil {
+		q.Sort = projections.SortBy(strings.ToLower(string(sort.Field)))
+		q.Descending = sort.Descending
+		if sort.MetadataKey != nil {
+			q.MetadataKey = *sort.MetadataKey
+		}
+	}
+	page, err := r.reads.Executions(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	out := &generated.ExecutionConnection{Nodes: make([]generated.Execution, 0, len(page.Items)), Next: str(page.Next), Total: page.Total, Counts: []generated.StatusCount{}}
+	for _, x := range page.Items {
+		out.Nodes = append(out.Nodes, *r.executionOf(x))
+	}
+	for _, s := range generated.AllExecutionStatus {
+		if n := page.Counts[domain.ExecutionStatus(strings.ToLower(string(s)))]; n > 0 {
+			out.Counts = append(out.Counts, generated.StatusCount{Status: s, Count: n})
+		}
+	}
+	return out, nil
 }
 
 // Execution is the resolver for the execution field.
 func (r *queryResolver) Execution(ctx context.Context, id *string, ref *string, asOf *generated.AsOf) (*generated.Execution, error) {
-	panic(fmt.Errorf("not implemented: Execution - execution"))
+	var xid domain.ExecutionID
+	switch {
+	case id != nil && ref == nil:
+		var err error
+		if xid, err = domain.ParseExecutionID(*id); err != nil {
+			return nil, err
+		}
+		cur, err := r.reads.Execution(ctx, xid, projections.AsOf{})
+		if err != nil {
+			return nil, err
+		}
+		if _, err := r.app.Access(ctx, cur.Project, project.RoleViewer); err != nil {
+			return nil, err
+		}
+	case ref != nil && id == nil:
+		i := strings.LastIndexByte(*ref, ':')
+		n, err := strconv.Atoi(strings.TrimPrefix((*ref)[i+1:], "#"))
+		if i < 0 || err != nil || n < 1 {
+			return nil, fmt.Errorf("execution ref %.80q: want <project id>:<number>: %w", *ref, domain.ErrInvalid)
+		}
+		st, err := r.access(ctx, (*ref)[:i], project.RoleViewer)
+		if err != nil {
+			return nil, err
+		}
+		err = r.engine.View(ctx, projections.Executions{}.Name(), func(rd projections.Reader) error {
+			x, err := projections.Executions{}.ByNumber(rd, st.ID(), n)
+			xid = x.ID
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+	default:
+		return nil, fmt.Errorf("execution: give id or ref, not both or neither: %w", domain.ErrInvalid)
+	}
+	x, err := r.reads.Execution(ctx, xid, asOf(asOfArg))
+	if err != nil {
+		return nil, err
+	}
+	return r.executionOf(x), nil
 }
 
 // Datum is the resolver for the datum field.
 func (r *queryResolver) Datum(ctx context.Context, id string) (*generated.Datum, error) {
-	panic(fmt.Errorf("not implemented: Datum - datum"))
+	d, err := domain.ParseDatumID(id)
+	if err != nil {
+		return nil, err
+	}
+	got, err := r.app.GetDatum(ctx, d)
+	if err != nil {
+		return nil, err
+	}
+	return datumOf(got), nil
 }
 
 // Alias is the resolver for the alias field.
 func (r *queryResolver) Alias(ctx context.Context, project string, name string, asOf *generated.AsOf) (*generated.AliasFact, error) {
-	panic(fmt.Errorf("not implemented: Alias - alias"))
+	st, err := r.access(ctx, projectID, project.RoleViewer)
+	if err != nil {
+		return nil, err
+	}
+	f, err := r.reads.Alias(ctx, st.ID(), name, asOf(asOfArg))
+	if err != nil {
+		return nil, err
+	}
+	out := aliasOf(f)
+	return &out, nil
 }
 
 // Aliases is the resolver for the aliases field.
 func (r *queryResolver) Aliases(ctx context.Context, project string, asOf *generated.AsOf) ([]generated.AliasFact, error) {
-	panic(fmt.Errorf("not implemented: Aliases - aliases"))
+	st, err := r.access(ctx, projectID, project.RoleViewer)
+	if err != nil {
+		return nil, err
+	}
+	p, err := r.reads.Position(ctx, asOf(asOfArg))
+	if err != nil {
+		return nil, err
+	}
+	var facts []projections.AliasFact
+	err = r.engine.View(ctx, projections.Aliases{}.Name(), func(rd projections.Reader) error {
+		var err error
+		facts, err = projections.Aliases{}.List(rd, st.ID(), p)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]generated.AliasFact, 0, len(facts))
+	for _, f := range facts {
+		out = append(out, aliasOf(f))
+	}
+	return out, nil
 }
 
 // AliasHistory is the resolver for the aliasHistory field.
 func (r *queryResolver) AliasHistory(ctx context.Context, project string, name string, asOf *generated.AsOf) ([]generated.AliasFact, error) {
-	panic(fmt.Errorf("not implemented: AliasHistory - aliasHistory"))
+	st, err := r.access(ctx, projectID, project.RoleViewer)
+	if err != nil {
+		return nil, err
+	}
+	facts, err := r.reads.AliasHistory(ctx, st.ID(), name, asOf(asOfArg))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]generated.AliasFact, 0, len(facts))
+	for _, f := range facts {
+		out = append(out, aliasOf(f))
+	}
+	return out, nil
 }
 
 // DatasetVersion is the resolver for the datasetVersion field.
 func (r *queryResolver) DatasetVersion(ctx context.Context, project string, dataset string, ref string, asOf *generated.AsOf) (*generated.DatasetVersion, error) {
-	panic(fmt.Errorf("not implemented: DatasetVersion - datasetVersion"))
+	st, err := r.access(ctx, projectID, project.RoleViewer)
+	if err != nil {
+		return nil, err
+	}
+	v, err := r.reads.DatasetVersion(ctx, st.ID(), dataset, ref, asOf(asOfArg))
+	if err != nil {
+		return nil, err
+	}
+	return &generated.DatasetVersion{Dataset: string(v.Dataset), Name: v.Name, Base: str(v.Base), Files: ids(v.Files),
+		Added: ids(v.Added), Excluded: ids(v.Excluded), Actor: str(v.Actor), At: v.At, From: uint64(v.From)}, nil
 }
 
 // Lineage is the resolver for the lineage field.
 func (r *queryResolver) Lineage(ctx context.Context, node string, direction generated.Direction, depth *int, asOf *generated.AsOf) (*generated.LineageGraph, error) {
-	panic(fmt.Errorf("not implemented: Lineage - lineage"))
+	d := 3
+	if depth != nil {
+		d = *depth
+	}
+	if d < 1 || d > 50 {
+		return nil, fmt.Errorf("depth: want 1 to 50, got %d: %w", d, domain.ErrInvalid)
+	}
+	p, err := r.lineageProject(ctx, node)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := r.app.Access(ctx, p, project.RoleViewer); err != nil {
+		return nil, err
+	}
+	dir := projections.Upstream
+	if direction == generated.DirectionDownstream {
+		dir = projections.Downstream
+	}
+	g, err := r.reads.Lineage(ctx, node, dir, d, asOf(asOfArg))
+	if err != nil {
+		return nil, err
+	}
+	out := &generated.LineageGraph{Nodes: make([]generated.LineageNode, 0, len(g.Nodes)), Edges: make([]generated.LineageEdge, 0, len(g.Edges))}
+	for _, n := range g.Nodes {
+		out.Nodes = append(out.Nodes, generated.LineageNode{ID: n.ID, Kind: n.Kind, Label: str(n.Label), From: uint64(n.From)})
+	}
+	for _, e := range g.Edges {
+		out.Edges = append(out.Edges, generated.LineageEdge{From: e.From, To: e.To, Kind: e.Kind, Since: uint64(e.Since), Until: posPtr(e.Until)})
+	}
+	return out, nil
 }
 
 // Events is the resolver for the events field.
 func (r *queryResolver) Events(ctx context.Context, filter *generated.EventFilter, first *int, after *uint64) (*generated.EventPage, error) {
-	panic(fmt.Errorf("not implemented: Events - events"))
+	f := projections.AuditFilter{Limit: 100}
+	if first != nil {
+		if *first < 1 || *first > 1000 {
+			return nil, fmt.Errorf("first: want 1 to 1000, got %d: %w", *first, domain.ErrInvalid)
+		}
+		f.Limit = *first
+	}
+	if after != nil {
+		f.After = events.Position(*after)
+	}
+	if filter != nil {
+		if filter.Stream != nil {
+			f.Stream = events.StreamID(*filter.Stream)
+		}
+		if filter.Type != nil {
+			f.Type = *filter.Type
+		}
+		if filter.Actor != nil {
+			f.Actor = *filter.Actor
+		}
+		if filter.Since != nil {
+			f.Since = *filter.Since
+		}
+		if filter.Until != nil {
+			f.Until = *filter.Until
+		}
+		if filter.Project != nil {
+			st, err := r.access(ctx, *filter.Project, project.RoleViewer)
+			if err != nil {
+				return nil, err
+			}
+			f.Project = st.ID()
+		}
+	}
+	if f.Project == "" {
+		if err := requireAdmin(ctx); err != nil {
+			return nil, fmt.Errorf("events of every project: %w", err)
+		}
+	}
+	var entries []projections.AuditEntry
+	err := r.engine.View(ctx, projections.Audit{}.Name(), func(rd projections.Reader) error {
+		var err error
+		entries, err = projections.Audit{}.List(rd, f)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := &generated.EventPage{Nodes: make([]generated.Event, 0, len(entries))}
+	for _, e := range entries {
+		out.Nodes = append(out.Nodes, eventOf(e))
+	}
+	if len(entries) == f.Limit {
+		out.Next = posPtr(entries[len(entries)-1].Position)
+	}
+	return out, nil
 }
 
 // VerifyLog is the resolver for the verifyLog field.
 func (r *queryResolver) VerifyLog(ctx context.Context) (*generated.LogVerification, error) {
-	panic(fmt.Errorf("not implemented: VerifyLog - verifyLog"))
+	if err := requireAdmin(ctx); err != nil {
+		return nil, fmt.Errorf("verify the log: %w", err)
+	}
+	rep, err := events.Verify(ctx, r.log, events.VerifyOptions{Gapless: r.gapless})
+	out := &generated.LogVerification{Ok: err == nil, Events: rep.Events, Streams: rep.Streams, Head: uint64(rep.Head), Chain: rep.Chain.String()}
+	if err != nil {
+		if !errors.Is(err, events.ErrTampered) {
+			return nil, err
+		}
+		msg := err.Error()
+		out.Problem = &msg
+	}
+	return out, nil
 }
 
 // Events is the resolver for the events field.
 func (r *subscriptionResolver) Events(ctx context.Context, after *uint64, project *string) (<-chan *generated.Event, error) {
-	panic(fmt.Errorf("not implemented: Events - events"))
+	var from events.Position
+	if after != nil {
+		from = events.Position(*after)
+	}
+	if projectID != nil {
+		st, err := r.access(ctx, *projectID, project.RoleViewer)
+		if err != nil {
+			return nil, err
+		}
+		return r.projectFeed(ctx, st.ID(), from), nil
+	}
+	if err := requireAdmin(ctx); err != nil {
+		return nil, fmt.Errorf("the event feed of every project: %w", err)
+	}
+	return r.globalFeed(ctx, from), nil
 }
 
 // Execution is the resolver for the execution field.
 func (r *subscriptionResolver) Execution(ctx context.Context, id string) (<-chan *generated.Execution, error) {
-	panic(fmt.Errorf("not implemented: Execution - execution"))
+	xid, err := domain.ParseExecutionID(id)
+	if err != nil {
+		return nil, err
+	}
+	x, err := r.reads.Execution(ctx, xid, projections.AsOf{})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := r.app.Access(ctx, x.Project, project.RoleViewer); err != nil {
+		return nil, err
+	}
+	return r.executionFeed(ctx, x), nil
 }
 
 // Mutation returns generated.MutationResolver implementation.
