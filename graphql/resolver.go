@@ -60,7 +60,7 @@ func requireAdmin(ctx context.Context) error {
 	return nil
 }
 
-func asOf(a *generated.AsOf) projections.AsOf {
+func toAsOf(a *generated.AsOf) projections.AsOf {
 	if a == nil {
 		return projections.AsOf{}
 	}

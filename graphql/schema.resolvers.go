@@ -15,7 +15,7 @@ import (
 	"github.com/stratahq/strata/app"
 	"github.com/stratahq/strata/domain"
 	"github.com/stratahq/strata/domain/execution"
-	"github.com/stratahq/strata/domain/project"
+	prj "github.com/stratahq/strata/domain/project"
 	"github.com/stratahq/strata/domain/token"
 	"github.com/stratahq/strata/events"
 	"github.com/stratahq/strata/graphql/generated"
@@ -43,11 +43,11 @@ func (r *mutationResolver) LinkRepository(ctx context.Context, project string, u
 
 // SetMember is the resolver for the setMember field.
 func (r *mutationResolver) SetMember(ctx context.Context, project string, user string, role generated.Role) (*generated.WriteResult, error) {
-	p, err := domain.ParseProjectID(projectID)
+	p, err := domain.ParseProjectID(project)
 	if err != nil {
 		return nil, err
 	}
-	pos, err := r.app.SetMember(ctx, p, domain.UserID(user), project.Role(strings.ToLower(string(role))))
+	pos, err := r.app.SetMember(ctx, p, domain.UserID(user), prj.Role(strings.ToLower(string(role))))
 	return r.result(ctx, pos, err)
 }
 
@@ -236,7 +236,7 @@ func (r *queryResolver) Projects(ctx context.Context) ([]generated.Project, erro
 			return nil, err
 		}
 		for _, e := range page {
-			st, err := r.app.Access(ctx, e.Project, project.RoleViewer)
+			st, err := r.app.Access(ctx, e.Project, prj.RoleViewer)
 			if errors.Is(err, app.ErrForbidden) {
 				continue
 			} else if err != nil {
@@ -253,7 +253,7 @@ func (r *queryResolver) Projects(ctx context.Context) ([]generated.Project, erro
 
 // Project is the resolver for the project field.
 func (r *queryResolver) Project(ctx context.Context, id string) (*generated.Project, error) {
-	st, err := r.access(ctx, id, project.RoleViewer)
+	st, err := r.access(ctx, id, prj.RoleViewer)
 	if err != nil {
 		return nil, err
 	}
@@ -264,11 +264,11 @@ func (r *queryResolver) Project(ctx context.Context, id string) (*generated.Proj
 
 // Executions is the resolver for the executions field.
 func (r *queryResolver) Executions(ctx context.Context, project string, filter *generated.ExecutionFilter, sort *generated.ExecutionSort, first *int, after *string, asOf *generated.AsOf) (*generated.ExecutionConnection, error) {
-	st, err := r.access(ctx, projectID, project.RoleViewer)
+	st, err := r.access(ctx, project, prj.RoleViewer)
 	if err != nil {
 		return nil, err
 	}
-	q := projections.ExecutionQuery{Project: st.ID(), AsOf: asOf(asOfArg), Now: r.now()}
+	q := projections.ExecutionQuery{Project: st.ID(), AsOf: toAsOf(asOf), Now: r.now()}
 	if first != nil {
 		if *first < 1 || *first > 1000 {
 			return nil, fmt.Errorf("first: want 1 to 1000, got %d: %w", *first, domain.ErrInvalid)
@@ -338,7 +338,7 @@ func (r *queryResolver) Execution(ctx context.Context, id *string, ref *string, 
 		if err != nil {
 			return nil, err
 		}
-		if _, err := r.app.Access(ctx, cur.Project, project.RoleViewer); err != nil {
+		if _, err := r.app.Access(ctx, cur.Project, prj.RoleViewer); err != nil {
 			return nil, err
 		}
 	case ref != nil && id == nil:
@@ -347,7 +347,7 @@ func (r *queryResolver) Execution(ctx context.Context, id *string, ref *string, 
 		if i < 0 || err != nil || n < 1 {
 			return nil, fmt.Errorf("execution ref %.80q: want <project id>:<number>: %w", *ref, domain.ErrInvalid)
 		}
-		st, err := r.access(ctx, (*ref)[:i], project.RoleViewer)
+		st, err := r.access(ctx, (*ref)[:i], prj.RoleViewer)
 		if err != nil {
 			return nil, err
 		}
@@ -362,7 +362,7 @@ func (r *queryResolver) Execution(ctx context.Context, id *string, ref *string, 
 	default:
 		return nil, fmt.Errorf("execution: give id or ref, not both or neither: %w", domain.ErrInvalid)
 	}
-	x, err := r.reads.Execution(ctx, xid, asOf(asOfArg))
+	x, err := r.reads.Execution(ctx, xid, toAsOf(asOf))
 	if err != nil {
 		return nil, err
 	}
@@ -384,11 +384,11 @@ func (r *queryResolver) Datum(ctx context.Context, id string) (*generated.Datum,
 
 // Alias is the resolver for the alias field.
 func (r *queryResolver) Alias(ctx context.Context, project string, name string, asOf *generated.AsOf) (*generated.AliasFact, error) {
-	st, err := r.access(ctx, projectID, project.RoleViewer)
+	st, err := r.access(ctx, project, prj.RoleViewer)
 	if err != nil {
 		return nil, err
 	}
-	f, err := r.reads.Alias(ctx, st.ID(), name, asOf(asOfArg))
+	f, err := r.reads.Alias(ctx, st.ID(), name, toAsOf(asOf))
 	if err != nil {
 		return nil, err
 	}
@@ -398,11 +398,11 @@ func (r *queryResolver) Alias(ctx context.Context, project string, name string, 
 
 // Aliases is the resolver for the aliases field.
 func (r *queryResolver) Aliases(ctx context.Context, project string, asOf *generated.AsOf) ([]generated.AliasFact, error) {
-	st, err := r.access(ctx, projectID, project.RoleViewer)
+	st, err := r.access(ctx, project, prj.RoleViewer)
 	if err != nil {
 		return nil, err
 	}
-	p, err := r.reads.Position(ctx, asOf(asOfArg))
+	p, err := r.reads.Position(ctx, toAsOf(asOf))
 	if err != nil {
 		return nil, err
 	}
@@ -424,11 +424,11 @@ func (r *queryResolver) Aliases(ctx context.Context, project string, asOf *gener
 
 // AliasHistory is the resolver for the aliasHistory field.
 func (r *queryResolver) AliasHistory(ctx context.Context, project string, name string, asOf *generated.AsOf) ([]generated.AliasFact, error) {
-	st, err := r.access(ctx, projectID, project.RoleViewer)
+	st, err := r.access(ctx, project, prj.RoleViewer)
 	if err != nil {
 		return nil, err
 	}
-	facts, err := r.reads.AliasHistory(ctx, st.ID(), name, asOf(asOfArg))
+	facts, err := r.reads.AliasHistory(ctx, st.ID(), name, toAsOf(asOf))
 	if err != nil {
 		return nil, err
 	}
@@ -441,11 +441,11 @@ func (r *queryResolver) AliasHistory(ctx context.Context, project string, name s
 
 // DatasetVersion is the resolver for the datasetVersion field.
 func (r *queryResolver) DatasetVersion(ctx context.Context, project string, dataset string, ref string, asOf *generated.AsOf) (*generated.DatasetVersion, error) {
-	st, err := r.access(ctx, projectID, project.RoleViewer)
+	st, err := r.access(ctx, project, prj.RoleViewer)
 	if err != nil {
 		return nil, err
 	}
-	v, err := r.reads.DatasetVersion(ctx, st.ID(), dataset, ref, asOf(asOfArg))
+	v, err := r.reads.DatasetVersion(ctx, st.ID(), dataset, ref, toAsOf(asOf))
 	if err != nil {
 		return nil, err
 	}
@@ -466,14 +466,14 @@ func (r *queryResolver) Lineage(ctx context.Context, node string, direction gene
 	if err != nil {
 		return nil, err
 	}
-	if _, err := r.app.Access(ctx, p, project.RoleViewer); err != nil {
+	if _, err := r.app.Access(ctx, p, prj.RoleViewer); err != nil {
 		return nil, err
 	}
 	dir := projections.Upstream
 	if direction == generated.DirectionDownstream {
 		dir = projections.Downstream
 	}
-	g, err := r.reads.Lineage(ctx, node, dir, d, asOf(asOfArg))
+	g, err := r.reads.Lineage(ctx, node, dir, d, toAsOf(asOf))
 	if err != nil {
 		return nil, err
 	}
@@ -516,7 +516,7 @@ func (r *queryResolver) Events(ctx context.Context, filter *generated.EventFilte
 			f.Until = *filter.Until
 		}
 		if filter.Project != nil {
-			st, err := r.access(ctx, *filter.Project, project.RoleViewer)
+			st, err := r.access(ctx, *filter.Project, prj.RoleViewer)
 			if err != nil {
 				return nil, err
 			}
@@ -570,8 +570,8 @@ func (r *subscriptionResolver) Events(ctx context.Context, after *uint64, projec
 	if after != nil {
 		from = events.Position(*after)
 	}
-	if projectID != nil {
-		st, err := r.access(ctx, *projectID, project.RoleViewer)
+	if project != nil {
+		st, err := r.access(ctx, *project, prj.RoleViewer)
 		if err != nil {
 			return nil, err
 		}
@@ -593,7 +593,7 @@ func (r *subscriptionResolver) Execution(ctx context.Context, id string) (<-chan
 	if err != nil {
 		return nil, err
 	}
-	if _, err := r.app.Access(ctx, x.Project, project.RoleViewer); err != nil {
+	if _, err := r.app.Access(ctx, x.Project, prj.RoleViewer); err != nil {
 		return nil, err
 	}
 	return r.executionFeed(ctx, x), nil
