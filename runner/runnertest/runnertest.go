@@ -234,9 +234,18 @@ func (h *Harness) Outputs(id domain.ExecutionID) map[string]execution.OutputReco
 
 // Run runs the suite against the launchers newLauncher returns.
 func Run(t *testing.T, f Features, newLauncher func(t *testing.T) runner.Launcher, newEnv func(t *testing.T) Env) {
-	t.Run("EndToEnd", func(t *testing.T) { t.Parallel(); testEndToEnd(t, NewHarness(t, f, newLauncher(t), newEnv(t), runner.Config{}), f) })
-	t.Run("FailingCommand", func(t *testing.T) { t.Parallel(); testFailing(t, NewHarness(t, f, newLauncher(t), newEnv(t), runner.Config{})) })
-	t.Run("Stop", func(t *testing.T) { t.Parallel(); testStop(t, NewHarness(t, f, newLauncher(t), newEnv(t), runner.Config{}), false) })
+	t.Run("EndToEnd", func(t *testing.T) {
+		t.Parallel()
+		testEndToEnd(t, NewHarness(t, f, newLauncher(t), newEnv(t), runner.Config{}), f)
+	})
+	t.Run("FailingCommand", func(t *testing.T) {
+		t.Parallel()
+		testFailing(t, NewHarness(t, f, newLauncher(t), newEnv(t), runner.Config{}))
+	})
+	t.Run("Stop", func(t *testing.T) {
+		t.Parallel()
+		testStop(t, NewHarness(t, f, newLauncher(t), newEnv(t), runner.Config{}), false)
+	})
 	t.Run("StopIgnoringSIGTERM", func(t *testing.T) {
 		t.Parallel()
 		testStop(t, NewHarness(t, f, newLauncher(t), newEnv(t), runner.Config{Grace: 300 * time.Millisecond}), true)
@@ -249,7 +258,10 @@ func Run(t *testing.T, f Features, newLauncher func(t *testing.T) runner.Launche
 		t.Parallel()
 		testTimeout(t, NewHarness(t, f, newLauncher(t), newEnv(t), runner.Config{Grace: 300 * time.Millisecond}), true)
 	})
-	t.Run("AliasChain", func(t *testing.T) { t.Parallel(); testAliasChain(t, NewHarness(t, f, newLauncher(t), newEnv(t), runner.Config{})) })
+	t.Run("AliasChain", func(t *testing.T) {
+		t.Parallel()
+		testAliasChain(t, NewHarness(t, f, newLauncher(t), newEnv(t), runner.Config{}))
+	})
 }
 
 const trainYAML = `

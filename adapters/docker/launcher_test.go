@@ -1,0 +1,131 @@
+package docker_test
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/moby/moby/client"
+
+	"github.com/stratahq/strata/adapters/docker"
+	"github.com/stratahq/strata/adapters/fs"
+	"github.com/stratahq/strata/adapters/memory"
+	"github.com/stratahq/strata/domain"
+	"github.com/stratahq/strata/runner"
+	"github.com/stratahq/strata/runner/runnertest"
+)
+
+const testImage = "strata-test-busybox:latest"
+
+var buildOnce sync.Once
+var buildErr error
+
+// mustLauncher connects to the local dockerd and builds the busybox test image once. A
+// missing daemon fails the test in CI (CI=true) and skips it loudly elsewhere.
+func mustLauncher(t testing.TB) *docker.Launcher {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	l, err := docker.Open(ctx, docker.Config{})
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("dockerd is required in CI: %v (make deps starts it)", err)
+		}
+		t.Skipf("SKIPPING DOCKER TESTS: no dockerd answers (%v); run `make deps` to install and start one", err)
+	}
+	t.Cleanup(func() { _ = l.Close() })
+	buildOnce.Do(func() { buildErr = buildImage() })
+	if buildErr != nil {
+		t.Fatalf("build %s: %v", testImage, buildErr)
+	}
+	return l
+}
+
+// buildImage builds testImage FROM scratch with Debian's static busybox.
+func buildImage() error {
+	bb, err := os.ReadFile("/usr/bin/busybox")
+	if err != nil {
+		bb, err = os.ReadFile("/bin/busybox")
+	}
+	if err != nil {
+		return errors.New("busybox-static is not installed (apt-get install busybox-static)")
+	}
+	dockerfile := "FROM scratch\nCOPY busybox /bin/busybox\nRUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]\n"
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, f := range []struct {
+		name string
+		mode int64
+		data []byte
+	}{{"Dockerfile", 0o644, []byte(dockerfile)}, {"busybox", 0o755, bb}} {
+		if err := tw.WriteHeader(&tar.Header{Name: f.name, Mode: f.mode, Size: int64(len(f.data))}); err != nil {
+			return err
+		}
+		if _, err := tw.Write(f.data); err != nil {
+			return err
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return err
+	}
+	cli, err := client.New(client.FromEnv)
+	if err != nil {
+		return err
+	}
+	defer cli.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	res, err := cli.ImageBuild(ctx, &buf, client.ImageBuildOptions{Tags: []string{testImage}, Remove: true, ForceRemove: true, NetworkMode: "none"})
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	out, err := io.ReadAll(res.Body)
+	if err != nil {
+		return err
+	}
+	if strings.Contains(string(out), `"error"`) {
+		return errors.New(string(out))
+	}
+	return nil
+}
+
+func newEnv(t *testing.T) runnertest.Env {
+	b, err := fs.New(fs.Config{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatalf("fs.New() error = %v", err)
+	}
+	return runnertest.Env{Log: memory.NewStore(), Blobs: b}
+}
+
+func TestLauncher(t *testing.T) {
+	l := mustLauncher(t)
+	if v := l.APIVersion(); v == "" {
+		t.Errorf("APIVersion() = %q", v)
+	}
+	runnertest.Run(t, runnertest.Features{Image: testImage, ImageDigest: true, InputsWriteProtected: true},
+		func(*testing.T) runner.Launcher { return l }, newEnv)
+}
+
+func TestLauncher_NoGPURuntime(t *testing.T) {
+	l := mustLauncher(t)
+	_, err := l.Launch(t.Context(), runner.Spec{Execution: "gpu-test", Image: testImage, Script: "true", Dir: t.TempDir(), GPUs: 1,
+		Stdout: io.Discard, Stderr: io.Discard})
+	if !errors.Is(err, docker.ErrNoGPURuntime) || !errors.Is(err, domain.ErrInvalid) {
+		t.Fatalf("Launch() with GPUs error = %v, want ErrNoGPURuntime", err)
+	}
+}
+
+func TestLauncher_MissingImage(t *testing.T) {
+	l := mustLauncher(t)
+	if _, err := l.ResolveImage(t.Context(), "strata-no-such-image:1"); !errors.Is(err, domain.ErrInvalid) {
+		t.Fatalf("ResolveImage() error = %v, want ErrInvalid", err)
+	}
+}
