@@ -11,6 +11,8 @@ VERSITYGW_VERSION=v1.8.0
 need_apt=()
 command -v git >/dev/null || need_apt+=(git)
 command -v npm >/dev/null || need_apt+=(npm)
+command -v dockerd >/dev/null || need_apt+=(docker.io)
+[ -x /usr/bin/busybox ] || need_apt+=(busybox-static) # test images are built FROM scratch with it
 if [ ${#need_apt[@]} -gt 0 ]; then
 	log "installing ${need_apt[*]}"
 	apt-get update -qq
@@ -29,5 +31,15 @@ gobin="${gobin:-$(go env GOPATH)/bin}"
 if ! go version -m "$gobin/versitygw" 2>/dev/null | grep -Eq "^\s+mod\s+github.com/versity/versitygw\s+$VERSITYGW_VERSION\s"; then
 	log "installing versitygw@$VERSITYGW_VERSION"
 	GOFLAGS= go install "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION"
+fi
+# dockerd for adapters/docker: no bridge and no iptables (tests run containers without network).
+if ! docker info >/dev/null 2>&1; then
+	log "starting dockerd"
+	nohup dockerd --bridge=none --iptables=false >/var/log/strata-dockerd.log 2>&1 &
+	for _ in $(seq 1 60); do
+		docker info >/dev/null 2>&1 && break
+		sleep 1
+	done
+	docker info >/dev/null 2>&1 || { log "dockerd did not start; see /var/log/strata-dockerd.log"; exit 1; }
 fi
 log "ready"
