@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -97,7 +98,7 @@ func buildImage() error {
 	return nil
 }
 
-func newEnv(t *testing.T) runnertest.Env {
+func newEnv(t testing.TB) runnertest.Env {
 	b, err := fs.New(fs.Config{Dir: t.TempDir()})
 	if err != nil {
 		t.Fatalf("fs.New() error = %v", err)
@@ -128,4 +129,30 @@ func TestLauncher_MissingImage(t *testing.T) {
 	if _, err := l.ResolveImage(t.Context(), "strata-no-such-image:1"); !errors.Is(err, domain.ErrInvalid) {
 		t.Fatalf("ResolveImage() error = %v, want ErrInvalid", err)
 	}
+}
+
+// BenchmarkNoop compares a no-op execution end to end (created → complete, output
+// collected, container removed) with `docker run --rm` of the same image.
+func BenchmarkNoop(b *testing.B) {
+	l := mustLauncher(b)
+	b.Run("runner", func(b *testing.B) {
+		h := runnertest.NewHarness(b, runnertest.Features{Image: testImage}, l, newEnv(b), runner.Config{})
+		for b.Loop() {
+			id := h.Create(runnertest.NoopYAML, "noop", nil, nil, nil)
+			res, err := h.Runner.Run(h.Ctx(), id)
+			if err != nil || res.Status != domain.StatusComplete || len(res.Outputs) != 1 {
+				b.Fatalf("Run() = %+v, %v", res, err)
+			}
+		}
+	})
+	b.Run("docker-run-rm", func(b *testing.B) {
+		dir := b.TempDir()
+		for b.Loop() {
+			out, err := exec.Command("docker", "run", "--rm", "--network", "none", "-v", dir+":/valohai/outputs", testImage,
+				"/bin/sh", "-e", "-c", `echo done > /valohai/outputs/done.txt`).CombinedOutput()
+			if err != nil {
+				b.Fatalf("docker run: %v: %s", err, out)
+			}
+		}
+	})
 }

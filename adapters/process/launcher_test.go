@@ -1,16 +1,21 @@
 package process_test
 
 import (
+	"context"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stratahq/strata/adapters/fs"
 	"github.com/stratahq/strata/adapters/memory"
 	"github.com/stratahq/strata/adapters/process"
+	"github.com/stratahq/strata/domain"
 	"github.com/stratahq/strata/runner"
 	"github.com/stratahq/strata/runner/runnertest"
 )
 
-func newEnv(t *testing.T) runnertest.Env {
+func newEnv(t testing.TB) runnertest.Env {
 	b, err := fs.New(fs.Config{Dir: t.TempDir()})
 	if err != nil {
 		t.Fatalf("fs.New() error = %v", err)
@@ -20,4 +25,43 @@ func newEnv(t *testing.T) runnertest.Env {
 
 func TestLauncher(t *testing.T) {
 	runnertest.Run(t, runnertest.Features{}, func(*testing.T) runner.Launcher { return process.New(process.Config{}) }, newEnv)
+}
+
+// BenchmarkQueued200 runs 200 queued no-op executions through the scheduler and the
+// process launcher and reports executions per second.
+func BenchmarkQueued200(b *testing.B) {
+	for b.Loop() {
+		h := runnertest.NewHarness(b, runnertest.Features{}, process.New(process.Config{}), newEnv(b), runner.Config{})
+		ids := make([]domain.ExecutionID, 200)
+		for i := range ids {
+			ids[i] = h.Create(runnertest.NoopYAML, "noop", nil, nil, nil)
+		}
+		s := runner.NewScheduler(h.Runner, 8)
+		var wg sync.WaitGroup
+		wg.Add(len(ids))
+		var failed atomic.Int32
+		s.Done = func(_ domain.ExecutionID, res runner.Result, err error) {
+			if err != nil || res.Status != domain.StatusComplete || len(res.Outputs) != 1 {
+				failed.Add(1)
+			}
+			wg.Done()
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		start := time.Now()
+		for _, id := range ids {
+			if err := s.Submit(ctx, id, 0); err != nil {
+				b.Fatal(err)
+			}
+		}
+		done := make(chan struct{})
+		go func() { s.Serve(ctx); close(done) }()
+		wg.Wait()
+		elapsed := time.Since(start)
+		cancel()
+		<-done
+		if n := failed.Load(); n > 0 {
+			b.Fatalf("%d executions did not complete with their output", n)
+		}
+		b.ReportMetric(float64(len(ids))/elapsed.Seconds(), "executions/s")
+	}
 }

@@ -45,7 +45,7 @@ type Env struct {
 // Harness is a runner over the app service, with one project, one environment and a
 // user, alice, who may do everything.
 type Harness struct {
-	T       *testing.T
+	T       testing.TB
 	App     *app.Service
 	Runner  *runner.Runner
 	Log     events.Store
@@ -56,12 +56,20 @@ type Harness struct {
 	Image   string
 }
 
+// NoopYAML has one step, noop, that writes one output and exits.
+const NoopYAML = `
+- step:
+    name: noop
+    image: IMAGE
+    command: echo done > "$VH_OUTPUTS_DIR/done.txt"
+`
+
 // Alice is the harness's user.
 const Alice domain.UserID = "alice"
 
 // NewHarness returns a harness whose runner uses l and cfg (WorkDir and Host are set when
 // empty; short periods are the default).
-func NewHarness(t *testing.T, f Features, l runner.Launcher, e Env, cfg runner.Config) *Harness {
+func NewHarness(t testing.TB, f Features, l runner.Launcher, e Env, cfg runner.Config) *Harness {
 	t.Helper()
 	codec, err := events.NewCodec(app.Events())
 	if err != nil {
@@ -107,7 +115,7 @@ func NewHarness(t *testing.T, f Features, l runner.Launcher, e Env, cfg runner.C
 	return h
 }
 
-func mustExec[S any, C any, E events.Event](t *testing.T, h *Harness, stream events.StreamID, decide func(S, C) ([]E, error), evolve func(S, E) S, cmd C) {
+func mustExec[S any, C any, E events.Event](t testing.TB, h *Harness, stream events.StreamID, decide func(S, C) ([]E, error), evolve func(S, E) S, cmd C) {
 	t.Helper()
 	if _, err := events.Execute(t.Context(), h.Log, h.Codec, stream, events.Decider[S, C, E]{Decide: decide, Evolve: evolve}, cmd, events.Meta{Actor: string(Alice)}); err != nil {
 		t.Fatalf("execute %T: %v", cmd, err)
@@ -233,7 +241,7 @@ func (h *Harness) Outputs(id domain.ExecutionID) map[string]execution.OutputReco
 }
 
 // Run runs the suite against the launchers newLauncher returns.
-func Run(t *testing.T, f Features, newLauncher func(t *testing.T) runner.Launcher, newEnv func(t *testing.T) Env) {
+func Run(t *testing.T, f Features, newLauncher func(t *testing.T) runner.Launcher, newEnv func(t testing.TB) Env) {
 	t.Run("EndToEnd", func(t *testing.T) {
 		t.Parallel()
 		testEndToEnd(t, NewHarness(t, f, newLauncher(t), newEnv(t), runner.Config{}), f)
