@@ -6,8 +6,8 @@ import (
 	"slices"
 	"sync"
 
-	"github.com/stratahq/strata/events"
 	"github.com/stratahq/strata/domain/token"
+	"github.com/stratahq/strata/events"
 )
 
 // writeErrors answers a request refused before GraphQL ran, in GraphQL's response shape.

@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 
-	gql "github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/complexity"
+	gql "github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 

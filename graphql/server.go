@@ -11,6 +11,7 @@ import (
 	"time"
 
 	gql "github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/stratahq/strata/app"
 	"github.com/stratahq/strata/domain"
+	"github.com/stratahq/strata/domain/token"
 	"github.com/stratahq/strata/events"
 	"github.com/stratahq/strata/graphql/generated"
 	"github.com/stratahq/strata/projections"
@@ -209,17 +211,35 @@ func (s *Server) wsInit(ctx context.Context, init transport.InitPayload) (contex
 	return app.WithPrincipal(ctx, p), nil, nil
 }
 
-// aroundOperation makes queries read the caller's own writes: it waits, bounded, until
-// the projections have applied the last position the caller's token wrote (or the one
-// the client names in the Strata-Position header).
+// aroundOperation makes queries read the caller's own writes: a query waits, bounded,
+// until the projections have applied the last position the caller's token wrote (or the
+// one the client names in the Strata-Position header); a mutation waits for its own
+// writes before it answers.
 func (s *Server) aroundOperation(ctx context.Context, next gql.OperationHandler) gql.ResponseHandler {
 	oc := gql.GetOperationContext(ctx)
-	if oc.Operation == nil || oc.Operation.Operation != ast.Query {
+	if oc.Operation == nil || oc.Operation.Operation == ast.Subscription {
 		return next(ctx)
 	}
 	var want events.Position
+	var tok token.ID
 	if p, ok := app.PrincipalFrom(ctx); ok {
-		want = s.written.get(p.Token)
+		tok = p.Token
+		want = s.written.get(tok)
+	}
+	if oc.Operation.Operation == ast.Mutation {
+		// A mutation answers once the projections have applied what it wrote (bounded), so
+		// any client reading after the answer sees the write; a slow projection only
+		// delays the answer, the write stands.
+		h := next(ctx)
+		return func(ctx context.Context) *gql.Response {
+			resp := h(ctx)
+			if p := s.written.get(tok); p > want {
+				wctx, cancel := context.WithTimeout(ctx, s.cfg.ConsistencyTimeout)
+				_ = s.d.Reads.Engine.WaitFor(wctx, p) // the caller's next query waits again if this timed out
+				cancel()
+			}
+			return resp
+		}
 	}
 	if h := oc.Headers.Get("Strata-Position"); h != "" {
 		if n, err := strconv.ParseUint(h, 10, 64); err == nil {
@@ -244,6 +264,16 @@ func (s *Server) aroundResponse(ctx context.Context, next gql.ResponseHandler) *
 	resp := next(ctx)
 	if resp == nil {
 		return nil
+	}
+	for _, e := range resp.Errors {
+		switch e.Extensions["code"] {
+		case errcode.ValidationFailed, errcode.ParseFailed, nil:
+			// The query itself is wrong: the client's error, like any other INVALID.
+			if e.Extensions == nil {
+				e.Extensions = map[string]any{}
+			}
+			e.Extensions["code"] = CodeInvalid
+		}
 	}
 	if o, ok := ctx.Value(outcomeKey{}).(*outcome); ok {
 		oc := gql.GetOperationContext(ctx)

@@ -8,53 +8,116 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/stratahq/strata/adapters/badger"
+	"github.com/stratahq/strata/adapters/fs"
+	"github.com/stratahq/strata/adapters/memory"
 	"github.com/stratahq/strata/app"
+	"github.com/stratahq/strata/blob"
+	"github.com/stratahq/strata/blob/storecfg"
 	"github.com/stratahq/strata/events"
+	"github.com/stratahq/strata/graphql"
 	"github.com/stratahq/strata/projections"
 )
 
 func newCmdServe(f *factory) *cobra.Command {
-	var listen string
+	var addr string
 	c := &cobra.Command{
 		Use:   "serve",
-		Short: "Run the engine on the embedded default (badger and local files)",
-		Long: `Opens the event log and the projection store under --data-dir (creating them on first
-start), keeps every projection current, and serves HTTP on --listen:
+		Short: "Run the engine on the embedded default (badger and local files) and serve the API",
+		Long: `Opens the event log, the projection store and the file store under --data-dir (creating
+them on first start), keeps every projection current, and serves HTTP on --addr:
+  /graphql  the GraphQL API (POST, GET, and graphql-transport-ws subscriptions); every
+            request needs "Authorization: Bearer <token>"
+  /         the GraphiQL playground
   /healthz  200 once the engine runs
-  /status   the log head and each projection's checkpoint and lag, as JSON`,
+  /status   the log head and each projection's checkpoint and lag, as JSON
+  /metrics  Prometheus metrics
+
+On first start it creates a server-admin API token, prints it once and writes it to
+<data-dir>/admin-token (mode 0600). SIGINT or SIGTERM drains requests, stops the
+projections and closes the stores.`,
 		Args: noArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			return serve(c.Context(), f, listen)
+			return serve(c.Context(), f, addr)
 		},
 	}
-	c.Flags().StringVar(&listen, "listen", envOr("STRATA_LISTEN", "127.0.0.1:8080"), "address to serve HTTP on (env STRATA_LISTEN)")
+	def := envOr("STRATA_ADDR", envOr("STRATA_LISTEN", "127.0.0.1:8080"))
+	c.Flags().StringVar(&addr, "addr", def, "HOST:PORT to serve HTTP on (env STRATA_ADDR)")
+	c.Flags().StringVar(&addr, "listen", def, "the same as --addr (env STRATA_LISTEN)")
 	return c
 }
 
-// newCodec registers every domain event.
+// newCodec registers every domain event and the API token events.
 func newCodec() (*events.Codec, error) {
-	return events.NewCodec(app.Events())
+	return events.NewCodec(append(app.Events(), app.TokenEvents()...))
 }
 
-func serve(ctx context.Context, f *factory, listen string) error {
+// adminTokenFile is where serve writes the first server-admin token.
+func (f *factory) adminTokenFile() string { return filepath.Join(f.DataDir, "admin-token") }
+
+func (f *factory) blobsDir() string { return filepath.Join(f.DataDir, "blobs") }
+
+func serve(ctx context.Context, f *factory, addr string) error {
 	logger := slog.New(slog.NewTextHandler(f.Err, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	log, engine, closeAll, err := f.openEngine(true, logger)
 	if err != nil {
 		return err
 	}
 	defer closeAll()
-	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", listen)
+	codec, err := newCodec()
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w (pick another with --listen)", listen, err)
+		return err
 	}
-	srv := &http.Server{Handler: statusHandler(log, engine, logger), ReadHeaderTimeout: 10 * time.Second}
-	fmt.Fprintf(f.Out, "strata %s serving on http://%s (status: http://%s/status)\ndata: %s\n", version, ln.Addr(), ln.Addr(), f.DataDir)
+	blobs, err := fs.New(fs.Config{Dir: f.blobsDir()})
+	if err != nil {
+		return err
+	}
+	svc, err := app.New(app.Config{Stores: storecfg.Config{
+		Stores:  []storecfg.Store{{Name: "local", Kind: storecfg.KindFS, Bucket: f.blobsDir()}},
+		Default: "local",
+	}}, app.Deps{Log: log, Codec: codec, Blobs: map[string]blob.Store{"local": blobs}})
+	if err != nil {
+		return err
+	}
+	reads := &projections.Reads{Engine: engine, Log: log, Codec: codec,
+		Scratch: func() projections.Store { return memory.NewProjections() }}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	api, err := graphql.New(graphql.Config{Logger: logger}, graphql.Deps{App: svc, Log: log, Reads: reads, Metrics: reg, Gapless: true})
+	if err != nil {
+		return err
+	}
+	admin, err := f.bootstrapAdmin(ctx, svc)
+	if err != nil {
+		return err
+	}
+	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w (pick another with --addr)", addr, err)
+	}
+	mux := statusHandler(log, engine, logger)
+	mux.Handle("/graphql", api.Handler())
+	mux.Handle("GET /{$}", graphql.Playground("/graphql"))
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	base, cancelBase := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelBase()
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+		BaseContext: func(net.Listener) context.Context { return base }}
+	fmt.Fprintf(f.Out, "strata %s serving on http://%s (graphql: http://%s/graphql, status: http://%s/status)\ndata: %s\n", version, ln.Addr(), ln.Addr(), ln.Addr(), f.DataDir)
+	if admin != "" {
+		fmt.Fprintf(f.Out, "admin token (shown once; also in %s): %s\n", f.adminTokenFile(), admin)
+	}
+	logger.Info("serving", "addr", ln.Addr().String(), "data", f.DataDir)
 
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return engine.Run(ctx) })
@@ -68,13 +131,37 @@ func serve(ctx context.Context, f *factory, listen string) error {
 		<-ctx.Done()
 		shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
-		return srv.Shutdown(shutdown)
+		err := srv.Shutdown(shutdown) // drains requests; then the subscriptions end
+		cancelBase()
+		return err
 	})
 	if err := g.Wait(); err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}
 	fmt.Fprintln(f.Err, "strata: stopped")
 	return nil
+}
+
+// bootstrapAdmin creates the first server-admin token if the log has none and writes it
+// to the admin-token file (mode 0600); it returns the secret when it created one.
+func (f *factory) bootstrapAdmin(ctx context.Context, svc *app.Service) (string, error) {
+	t, created, err := svc.BootstrapAdminToken(ctx)
+	if err != nil || !created {
+		return "", err
+	}
+	path := f.adminTokenFile()
+	file, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return "", fmt.Errorf("write the admin token: %w", err)
+	}
+	if _, err := file.WriteString(t.Secret + "\n"); err != nil {
+		_ = file.Close() // the write error is the one to report
+		return "", fmt.Errorf("write the admin token to %s: %w", path, err)
+	}
+	if err := file.Close(); err != nil {
+		return "", fmt.Errorf("write the admin token to %s: %w", path, err)
+	}
+	return t.Secret, nil
 }
 
 // openEngine opens the embedded log and projection store and the projection engine over them.
@@ -110,7 +197,7 @@ func (f *factory) openEngine(create bool, logger *slog.Logger) (*badger.Store, *
 	return log, engine, closeAll, nil
 }
 
-func statusHandler(log events.Store, engine *projections.Engine, logger *slog.Logger) http.Handler {
+func statusHandler(log events.Store, engine *projections.Engine, logger *slog.Logger) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = w.Write([]byte("ok\n"))
