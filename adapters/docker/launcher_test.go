@@ -156,3 +156,57 @@ func BenchmarkNoop(b *testing.B) {
 		}
 	})
 }
+
+// TestRunner_Recover: a worker died while one container ran and another had exited; a new
+// runner on the same host reattaches to the first and follows it to completion, marks the
+// second crashed, and leaves no container behind.
+func TestRunner_Recover(t *testing.T) {
+	l := mustLauncher(t)
+	work := t.TempDir()
+	h := runnertest.NewHarness(t, runnertest.Features{Image: testImage}, l, newEnv(t), runner.Config{WorkDir: work})
+	const yml = `
+- step:
+    name: slow
+    image: IMAGE
+    command: sleep 1; echo '{"after":1}'; echo out > "$VH_OUTPUTS_DIR/out.txt"
+`
+	alive := h.Create(yml, "slow", nil, nil, nil)
+	lost := h.Create(yml, "slow", nil, nil, nil)
+	for _, id := range []domain.ExecutionID{alive, lost} {
+		h.MustStart(id)
+	}
+	// The dead worker's run of alive: launched, never followed.
+	dir := work + "/" + string(alive)
+	for _, d := range []string{"repository", "inputs", "outputs", "config"} {
+		if err := os.MkdirAll(dir+"/"+d, 0o777); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := l.Launch(t.Context(), runner.Spec{Execution: alive, Project: h.Project, Image: testImage, Dir: dir,
+		Script: `sleep 1; echo '{"after":1}'; echo out > "$VH_OUTPUTS_DIR/out.txt"`, Stdout: io.Discard, Stderr: io.Discard}); err != nil {
+		t.Fatalf("Launch() error = %v", err)
+	}
+	got, err := h.Runner.Recover(t.Context())
+	if err != nil {
+		t.Fatalf("Recover() error = %v", err)
+	}
+	byID := map[domain.ExecutionID]runner.Recovered{}
+	for _, r := range got {
+		byID[r.Execution] = r
+	}
+	if r := byID[alive]; !r.Reattached || r.Err != nil || r.Result.Status != domain.StatusComplete || len(r.Result.Outputs) != 1 {
+		t.Errorf("Recover() of the running execution = %+v, want reattached and complete with 1 output", r)
+	}
+	if r := byID[lost]; r.Reattached || r.Result.Status != domain.StatusCrashed || !strings.Contains(r.Result.Reason, "restarted") {
+		t.Errorf("Recover() of the lost execution = %+v, want crashed", r)
+	}
+	cli, err := client.New(client.FromEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	left, err := cli.ContainerList(t.Context(), client.ContainerListOptions{All: true, Filters: make(client.Filters).Add("label", docker.LabelProject+"="+string(h.Project))})
+	if err != nil || len(left.Items) != 0 {
+		t.Errorf("containers left = %d, %v, want none", len(left.Items), err)
+	}
+}

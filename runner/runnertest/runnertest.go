@@ -173,6 +173,19 @@ func quoteCommands(yml string) string {
 	return strings.Join(lines, "\n")
 }
 
+// MustStart records that execution id was queued and started on the runner's host, as a
+// worker that then died would have.
+func (h *Harness) MustStart(id domain.ExecutionID) {
+	h.T.Helper()
+	for _, c := range []execution.Command{execution.Queue{At: time.Now().UTC()}, execution.Start{Host: "test-host", At: time.Now().UTC()}} {
+		if _, err := events.Execute(h.T.Context(), h.Log, h.Codec, app.ExecutionStream(id), executionDecider, c, events.Meta{Actor: "runner:test-host"}); err != nil {
+			h.T.Fatalf("execute %T: %v", c, err)
+		}
+	}
+}
+
+var executionDecider = events.Decider[execution.State, execution.Command, execution.Event]{Decide: execution.Decide, Evolve: execution.Evolve}
+
 // Upload uploads content as a datum called name.
 func (h *Harness) Upload(name, content string) domain.DatumID {
 	h.T.Helper()
