@@ -97,7 +97,7 @@ func serve(ctx context.Context, f *factory, addr string) error {
 	if err != nil {
 		return err
 	}
-	admin, err := f.bootstrapAdmin(ctx, svc)
+	admin, err := f.bootstrapAdmin(ctx, log, svc)
 	if err != nil {
 		return err
 	}
@@ -142,9 +142,14 @@ func serve(ctx context.Context, f *factory, addr string) error {
 	return nil
 }
 
-// bootstrapAdmin creates the first server-admin token if the log has none and writes it
-// to the admin-token file (mode 0600); it returns the secret when it created one.
-func (f *factory) bootstrapAdmin(ctx context.Context, svc *app.Service) (string, error) {
+// bootstrapAdmin creates the first server-admin token on a first start (an empty log)
+// and writes it to the admin-token file (mode 0600); it returns the secret when it
+// created one. A log imported or written before the first serve gets none.
+func (f *factory) bootstrapAdmin(ctx context.Context, log events.Store, svc *app.Service) (string, error) {
+	head, err := log.Head(ctx)
+	if err != nil || head > 0 {
+		return "", err
+	}
 	t, created, err := svc.BootstrapAdminToken(ctx)
 	if err != nil || !created {
 		return "", err
