@@ -7,11 +7,14 @@ import (
 	"encoding/binary"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
+	"runtime"
 	"slices"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/stratahq/strata/domain"
@@ -675,12 +678,40 @@ func (xs Executions) fill(r Reader, q ExecutionQuery, page ExecutionPage, rows [
 		page.Next = base64.RawURLEncoding.EncodeToString(b)
 		rows = rows[:q.Limit]
 	}
-	for _, row := range rows {
-		x, err := xs.Get(r, row.id)
+	// The records are read here and decoded on every core: decoding JSON is most of
+	// what a page costs.
+	raws := make([][]byte, len(rows))
+	for i, row := range rows {
+		b, ok, err := r.Get(key("e", string(row.id)))
 		if err != nil {
 			return ExecutionPage{}, fmt.Errorf("list executions: %w", err)
 		}
-		page.Items = append(page.Items, x)
+		if !ok {
+			return ExecutionPage{}, fmt.Errorf("list executions: execution %s: %w", row.id, ErrNotFound)
+		}
+		raws[i] = bytes.Clone(b)
+	}
+	page.Items = make([]Execution, len(rows))
+	errs := make([]error, len(rows))
+	workers := min(runtime.GOMAXPROCS(0), (len(rows)+7)/8)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(rows); i += workers {
+				if err := json.Unmarshal(raws[i], &page.Items[i]); err != nil {
+					errs[i] = fmt.Errorf("decode execution %s: %w", rows[i].id, err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return ExecutionPage{}, fmt.Errorf("list executions: %w", err)
+	}
+	if len(page.Items) == 0 {
+		page.Items = nil
 	}
 	return page, nil
 }
