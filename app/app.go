@@ -21,6 +21,7 @@ import (
 	"github.com/stratahq/strata/domain/execution"
 	"github.com/stratahq/strata/domain/project"
 	"github.com/stratahq/strata/domain/task"
+	"github.com/stratahq/strata/domain/token"
 	"github.com/stratahq/strata/events"
 )
 
@@ -36,6 +37,7 @@ func Events() []events.Event {
 	out = appendEvents(out, task.Events())
 	out = appendEvents(out, deployment.Events())
 	out = appendEvents(out, environment.Events())
+	out = appendEvents(out, token.Events())
 	return out
 }
 

@@ -16,10 +16,6 @@ import (
 	"github.com/stratahq/strata/events"
 )
 
-// TokenEvents returns one zero value of every API token event type. A codec for a log
-// that holds tokens registers them beside Events().
-func TokenEvents() []events.Event { return appendEvents(nil, token.Events()) }
-
 // TokenStream returns "token-<id>".
 func TokenStream(id token.ID) events.StreamID { return events.StreamID("token-" + string(id)) }
 

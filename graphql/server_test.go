@@ -38,7 +38,7 @@ func newEnv(t *testing.T, cfg graphql.Config) *env {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	log := memory.NewStore()
-	codec, err := events.NewCodec(append(app.Events(), app.TokenEvents()...))
+	codec, err := events.NewCodec(app.Events())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -59,7 +59,7 @@ projections and closes the stores.`,
 
 // newCodec registers every domain event and the API token events.
 func newCodec() (*events.Codec, error) {
-	return events.NewCodec(append(app.Events(), app.TokenEvents()...))
+	return events.NewCodec(app.Events())
 }
 
 // adminTokenFile is where serve writes the first server-admin token.
