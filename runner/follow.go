@@ -198,6 +198,7 @@ loop:
 		_ = h.Signal(bg, syscall.SIGKILL)
 	}
 	r.uploadOutputs(bg, a, &live, false)
+	r.createVersions(bg, id)
 	res.Outputs, res.Refused = live.datums, live.refused
 	defer func() {
 		if err := h.Remove(bg); err != nil {

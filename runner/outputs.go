@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -13,10 +12,6 @@ import (
 
 	"github.com/stratahq/strata/app"
 	"github.com/stratahq/strata/domain"
-	"github.com/stratahq/strata/domain/alias"
-	"github.com/stratahq/strata/domain/datum"
-	"github.com/stratahq/strata/domain/execution"
-	"github.com/stratahq/strata/events"
 )
 
 // Sidecar file names: per file <file>.metadata.json; for many files one JSON-lines file
@@ -25,13 +20,6 @@ const (
 	SidecarSuffix = ".metadata.json"
 	BulkSidecar   = "valohai.metadata.jsonl"
 	BulkSidecar2  = "outputs.metadata.jsonl"
-)
-
-// Reserved output properties.
-const (
-	propTags     = "valohai.tags"
-	propAlias    = "valohai.alias"
-	propDatasets = "valohai.dataset-versions"
 )
 
 // outputSet is what has been uploaded (or refused) of one run's outputs.
@@ -170,82 +158,39 @@ func (r *Runner) readBulk(id domain.ExecutionID, path string, into map[string]ma
 	}
 }
 
-// uploadOutput stores the file at path as a new datum produced by the run, records it as
-// an output, then applies its properties, tags and alias as follow-up commands caused by
-// the output event.
+// uploadOutput hands the file at path to the app, which stores it as a new datum produced
+// by the run, records it as an output and applies its sidecar properties, tags and alias
+// as follow-up commands caused by the output event.
 func (r *Runner) uploadOutput(ctx context.Context, a *active, path, rel string, props map[string]json.RawMessage) (domain.DatumID, error) {
-	id, spec := a.st.ID(), a.st.Spec()
+	id := a.st.ID()
 	f, err := os.Open(path)
 	if err != nil {
 		return "", err
 	}
-	obj, err := r.blobs.Put(ctx, f)
+	res, err := r.outputs.UploadOutput(r.actorCtx(ctx, id), app.Output{Execution: id, Path: rel, Content: f, Properties: props})
 	if cerr := f.Close(); err == nil && cerr != nil {
-		err = cerr
+		err = fmt.Errorf("close %s: %w", rel, cerr)
 	}
-	if err != nil {
-		return "", fmt.Errorf("store content: %w", err)
+	if res.Sidecar.Alias != "" && res.Datum != "" {
+		r.status(id, "datum://%s now points at %s (%s)", res.Sidecar.Alias, res.Datum, rel)
 	}
-	dt := domain.DatumID(r.newID())
-	meta := events.Meta{Actor: "runner:" + r.cfg.Host, CorrelationID: string(id)}
-	if _, err := events.Execute(ctx, r.log, r.codec, app.DatumStream(dt), datumDecider, datum.Command(datum.Create{
-		Datum: dt, Project: spec.Project, Name: rel, Size: obj.Size, Digests: obj.Digests, Store: r.cfg.OutputStore,
-		Key: "blake3/" + obj.Digests.BLAKE3.String(), Execution: id, At: r.at(),
-	}), meta); err != nil {
-		return "", fmt.Errorf("create datum: %w", err)
-	}
-	res, err := r.exec(ctx, id, execution.RecordOutput{Datum: dt, Path: rel, Properties: props, At: r.at()}, "")
-	if err != nil {
-		return dt, fmt.Errorf("record output: %w", err)
-	}
-	if len(props) == 0 || len(res.Positions) == 0 {
-		return dt, nil
-	}
-	envs, err := r.log.Load(ctx, app.ExecutionStream(id), res.Version-1)
-	if err != nil || len(envs) == 0 {
-		return dt, fmt.Errorf("load output event: %w", err)
-	}
-	meta.CausationID = envs[0].ID.String()
-	var errs []error
-	free := map[string]json.RawMessage{}
-	for k, v := range props {
-		switch k {
-		case propTags:
-			var tags []string
-			if err := json.Unmarshal(v, &tags); err != nil {
-				errs = append(errs, fmt.Errorf("%s: want a list of strings: %w", propTags, domain.ErrInvalid))
-				continue
-			}
-			if _, err := events.Execute(ctx, r.log, r.codec, app.DatumStream(dt), datumDecider, datum.Command(datum.AddTags{Tags: tags, At: r.at()}), meta); err != nil {
-				errs = append(errs, fmt.Errorf("tag datum: %w", err))
-			}
-		case propAlias:
-			var name string
-			if err := json.Unmarshal(v, &name); err != nil {
-				errs = append(errs, fmt.Errorf("%s: want a string: %w", propAlias, domain.ErrInvalid))
-				continue
-			}
-			if _, err := events.Execute(ctx, r.log, r.codec, app.AliasStream(spec.Project, name), aliasDecider,
-				alias.Command(alias.Set{Project: spec.Project, Name: name, Datum: dt, At: r.at()}), meta); err != nil {
-				errs = append(errs, fmt.Errorf("set alias %s: %w", name, err))
-			} else {
-				r.status(id, "datum://%s now points at %s (%s)", name, dt, rel)
-			}
-		case propDatasets:
-			r.status(id, "%s: %s: dataset versions from outputs are not supported yet", rel, propDatasets)
-		default:
-			free[k] = v
-		}
-	}
-	if len(free) > 0 {
-		if _, err := events.Execute(ctx, r.log, r.codec, app.DatumStream(dt), datumDecider, datum.Command(datum.SetProperties{Properties: free, At: r.at()}), meta); err != nil {
-			errs = append(errs, fmt.Errorf("set properties: %w", err))
-		}
-	}
-	return dt, errors.Join(errs...)
+	return res.Datum, err
 }
 
-var (
-	datumDecider = events.Decider[datum.State, datum.Command, datum.Event]{Decide: datum.Decide, Evolve: datum.Evolve}
-	aliasDecider = events.Decider[alias.State, alias.Command, alias.Event]{Decide: alias.Decide, Evolve: alias.Evolve}
-)
+// createVersions creates the dataset versions the run's outputs asked for.
+func (r *Runner) createVersions(ctx context.Context, id domain.ExecutionID) {
+	vs, err := r.outputs.CreateOutputVersions(r.actorCtx(ctx, id), id)
+	for _, v := range vs {
+		if v.Created {
+			r.status(id, "Created dataset version '%s' with %d files", v.URI, len(v.Files))
+		}
+	}
+	if err != nil {
+		r.status(id, "%v", err)
+	}
+}
+
+// actorCtx is ctx acting as this runner for execution id.
+func (r *Runner) actorCtx(ctx context.Context, id domain.ExecutionID) context.Context {
+	return app.WithCorrelationID(app.WithActor(ctx, domain.UserID("runner:"+r.cfg.Host)), string(id))
+}

@@ -11,10 +11,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/stratahq/strata/app"
-	"github.com/stratahq/strata/blob"
 	"github.com/stratahq/strata/domain"
 	"github.com/stratahq/strata/domain/execution"
 	"github.com/stratahq/strata/events"
@@ -43,9 +40,6 @@ type Config struct {
 	PollEvery time.Duration
 	// NoOutputTimeout applies to executions that set none; 0: none.
 	NoOutputTimeout time.Duration
-	// OutputStore is the location URL recorded in output datums ("" for the built-in
-	// store); Deps.Outputs must be the blob store there.
-	OutputStore string
 	// KeepWorkDir keeps execution directories after the run, for debugging.
 	KeepWorkDir bool
 }
@@ -106,8 +100,9 @@ type Deps struct {
 	// Log is the event store; Codec must know app.Events().
 	Log   events.Store
 	Codec *events.Codec
-	// Outputs is the blob store outputs are uploaded to.
-	Outputs blob.Store
+	// Outputs stores output files as datums and applies their sidecars; *app.Service is
+	// one.
+	Outputs OutputRecorder
 	// Launcher runs the commands.
 	Launcher Launcher
 	// Inputs prepares inputs; nil: executions with inputs crash.
@@ -118,25 +113,33 @@ type Deps struct {
 	Logs *Logs
 	// Now returns the time; default time.Now.
 	Now func() time.Time
-	// NewID returns new datum IDs; default UUIDv7.
-	NewID func() string
 	// Logger reports what the runner cannot return; default slog.Default().
 	Logger *slog.Logger
 }
 
+// OutputRecorder stores the output files of running executions as datums and applies
+// their sidecars as follow-up commands (see app.Service.UploadOutput); *app.Service is one.
+type OutputRecorder interface {
+	// UploadOutput stores one output file and records it; it is idempotent on
+	// (execution, path).
+	UploadOutput(ctx context.Context, o app.Output) (app.OutputResult, error)
+	// CreateOutputVersions creates the dataset versions the execution's outputs ask for;
+	// it is idempotent.
+	CreateOutputVersions(ctx context.Context, id domain.ExecutionID) ([]app.OutputVersion, error)
+}
+
 // Runner runs executions on this worker. It is safe for concurrent use.
 type Runner struct {
-	cfg    Config
-	log    events.Store
-	codec  *events.Codec
-	blobs  blob.Store
-	launch Launcher
-	inputs InputPreparer
-	code   CodeFetcher
-	logs   *Logs
-	now    func() time.Time
-	newID  func() string
-	logger *slog.Logger
+	cfg     Config
+	log     events.Store
+	codec   *events.Codec
+	outputs OutputRecorder
+	launch  Launcher
+	inputs  InputPreparer
+	code    CodeFetcher
+	logs    *Logs
+	now     func() time.Time
+	logger  *slog.Logger
 
 	mu sync.Mutex
 	// guards active
@@ -148,21 +151,18 @@ func New(cfg Config, d Deps) (*Runner, error) {
 	cfg = cfg.withDefaults()
 	errs := []error{cfg.Validate()}
 	if d.Log == nil || d.Codec == nil || d.Outputs == nil || d.Launcher == nil {
-		errs = append(errs, fmt.Errorf("new runner: event log, codec, output store and launcher are required: %w", domain.ErrInvalid))
+		errs = append(errs, fmt.Errorf("new runner: event log, codec, outputs and launcher are required: %w", domain.ErrInvalid))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	r := &Runner{cfg: cfg, log: d.Log, codec: d.Codec, blobs: d.Outputs, launch: d.Launcher, inputs: d.Inputs, code: d.Code,
-		logs: d.Logs, now: d.Now, newID: d.NewID, logger: d.Logger, active: map[domain.ExecutionID]*active{}}
+	r := &Runner{cfg: cfg, log: d.Log, codec: d.Codec, outputs: d.Outputs, launch: d.Launcher, inputs: d.Inputs, code: d.Code,
+		logs: d.Logs, now: d.Now, logger: d.Logger, active: map[domain.ExecutionID]*active{}}
 	if r.logs == nil {
 		r.logs = &Logs{}
 	}
 	if r.now == nil {
 		r.now = time.Now
-	}
-	if r.newID == nil {
-		r.newID = func() string { return uuid.Must(uuid.NewV7()).String() }
 	}
 	if r.logger == nil {
 		r.logger = slog.Default()

@@ -18,6 +18,7 @@ import (
 	"github.com/stratahq/strata/blob/storecfg"
 	"github.com/stratahq/strata/domain"
 	"github.com/stratahq/strata/domain/alias"
+	"github.com/stratahq/strata/domain/dataset"
 	"github.com/stratahq/strata/domain/datum"
 	"github.com/stratahq/strata/domain/environment"
 	"github.com/stratahq/strata/domain/execution"
@@ -98,7 +99,7 @@ func NewHarness(t testing.TB, f Features, l runner.Launcher, e Env, cfg runner.C
 	if cfg.Grace == 0 {
 		cfg.Grace = time.Second
 	}
-	r, err := runner.New(cfg, runner.Deps{Log: e.Log, Codec: codec, Outputs: e.Blobs, Launcher: l, Inputs: svc})
+	r, err := runner.New(cfg, runner.Deps{Log: e.Log, Codec: codec, Outputs: svc, Launcher: l, Inputs: svc})
 	if err != nil {
 		t.Fatalf("runner.New() error = %v", err)
 	}
@@ -297,8 +298,8 @@ const trainYAML = `
       - echo 'not json {'
       - e={parameter-value:epochs}; echo "{\"epoch\": $e, \"loss\": 0.25}"
       - mkdir -p "$VH_OUTPUTS_DIR/sub" && echo model > "$VH_OUTPUTS_DIR/sub/model.bin"
-      - echo '{"valohai.alias":"best-model","valohai.tags":["validated"],"accuracy":0.95}' > "$VH_OUTPUTS_DIR/sub/model.bin.metadata.json"
-      - echo '{"file":"copy.csv","metadata":{"kind":"copy"}}' > "$VH_OUTPUTS_DIR/valohai.metadata.jsonl"
+      - echo '{"valohai.alias":"best-model","valohai.tags":["validated"],"accuracy":0.95,"valohai.dataset-versions":[{"uri":"dataset://models/v1","targeting_aliases":["prod"]}]}' > "$VH_OUTPUTS_DIR/sub/model.bin.metadata.json"
+      - echo '{"file":"copy.csv","metadata":{"kind":"copy","valohai.dataset-versions":["dataset://models/v1"]}}' > "$VH_OUTPUTS_DIR/valohai.metadata.jsonl"
       - ln -s /etc/passwd "$VH_OUTPUTS_DIR/leak"
       - echo live > "$VH_OUTPUTS_DIR/live.txt" && chmod 444 "$VH_OUTPUTS_DIR/live.txt"
       - i=0; while [ -e "$VH_OUTPUTS_DIR/live.txt" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done; echo "live-gone=$i"
@@ -448,6 +449,13 @@ func testEndToEnd(t *testing.T, h *Harness, f Features) {
 	al, _, err := events.Fold(context.Background(), h.Log, h.Codec, app.AliasStream(h.Project, "best-model"), alias.State{}, alias.Evolve)
 	if target, ok := al.Target(); err != nil || !ok || target != model.ID() {
 		t.Errorf("alias best-model -> %v, %v, want %s", target, err, model.ID())
+	}
+	ds, _, err := events.Fold(context.Background(), h.Log, h.Codec, app.DatasetStream(h.Project, "models"), dataset.State{}, dataset.Evolve)
+	if _, files, rerr := ds.Resolve("prod"); err != nil || rerr != nil || len(files) != 2 || !slices.Contains(files, model.ID()) || !slices.Contains(files, outs["copy.csv"].Datum) {
+		t.Errorf("dataset://models/prod = %v, %v, %v, want model.bin and copy.csv", files, err, rerr)
+	}
+	if !strings.Contains(log, "Created dataset version 'dataset://models/v1' with 2 files") {
+		t.Errorf("log lacks the dataset version:\n%s", log)
 	}
 	if res.Resources.Samples == 0 {
 		// The run is short; a sample is likely but not certain.
