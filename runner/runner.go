@@ -109,7 +109,8 @@ type Deps struct {
 	Inputs InputPreparer
 	// Code fetches the code; nil: the repository directory stays empty.
 	Code CodeFetcher
-	// Logs keeps the logs; nil: a new one (see Runner.Logs).
+	// Logs keeps the logs (NewLogs over a FileLogStore to keep them across restarts);
+	// nil: in memory (see Runner.Logs).
 	Logs *Logs
 	// Now returns the time; default time.Now.
 	Now func() time.Time
@@ -158,14 +159,14 @@ func New(cfg Config, d Deps) (*Runner, error) {
 	}
 	r := &Runner{cfg: cfg, log: d.Log, codec: d.Codec, outputs: d.Outputs, launch: d.Launcher, inputs: d.Inputs, code: d.Code,
 		logs: d.Logs, now: d.Now, logger: d.Logger, active: map[domain.ExecutionID]*active{}}
-	if r.logs == nil {
-		r.logs = &Logs{}
-	}
 	if r.now == nil {
 		r.now = time.Now
 	}
 	if r.logger == nil {
 		r.logger = slog.Default()
+	}
+	if r.logs == nil {
+		r.logs = NewLogs(nil, r.logger)
 	}
 	return r, nil
 }

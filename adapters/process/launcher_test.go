@@ -65,3 +65,43 @@ func BenchmarkQueued200(b *testing.B) {
 		b.ReportMetric(float64(len(ids))/elapsed.Seconds(), "executions/s")
 	}
 }
+
+// TestLogsSurviveRestart: logs kept in a FileLogStore are there for a new Runner on the
+// same directory.
+func TestLogsSurviveRestart(t *testing.T) {
+	dir := t.TempDir()
+	newLogs := func() *runner.Logs {
+		s, err := runner.NewFileLogStore(dir)
+		if err != nil {
+			t.Fatalf("NewFileLogStore() error = %v", err)
+		}
+		return runner.NewLogs(s, nil)
+	}
+	env := newEnv(t)
+	env.Logs = newLogs()
+	h := runnertest.NewHarness(t, runnertest.Features{}, process.New(process.Config{}), env, runner.Config{})
+	id := h.Create(`
+- step:
+    name: talk
+    image: busybox
+    command: echo hello; echo oops >&2
+`, "talk", nil, nil, nil)
+	if res, err := h.Runner.Run(h.Ctx(), id); err != nil || res.Status != domain.StatusComplete {
+		t.Fatalf("Run() = %+v, %v", res, err)
+	}
+	want := h.Runner.Logs().Lines(id)
+	r2, err := runner.New(runner.Config{WorkDir: t.TempDir(), Host: "test-host"}, runner.Deps{Log: h.Log, Codec: h.Codec, Outputs: h.App,
+		Launcher: process.New(process.Config{}), Logs: newLogs()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := r2.Logs().Lines(id)
+	if len(got) != len(want) || len(got) < 3 {
+		t.Fatalf("lines after a restart = %v, want %v", got, want)
+	}
+	for i := range got {
+		if got[i].Message != want[i].Message || got[i].Stream != want[i].Stream || !got[i].Time.Equal(want[i].Time) {
+			t.Errorf("line %d = %+v, want %+v", i, got[i], want[i])
+		}
+	}
+}

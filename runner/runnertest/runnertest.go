@@ -41,6 +41,8 @@ type Features struct {
 type Env struct {
 	Log   events.Store
 	Blobs blob.Store
+	// Logs, if set, is where the runner keeps logs; otherwise in memory.
+	Logs *runner.Logs
 }
 
 // Harness is a runner over the app service, with one project, one environment and a
@@ -99,7 +101,7 @@ func NewHarness(t testing.TB, f Features, l runner.Launcher, e Env, cfg runner.C
 	if cfg.Grace == 0 {
 		cfg.Grace = time.Second
 	}
-	r, err := runner.New(cfg, runner.Deps{Log: e.Log, Codec: codec, Outputs: svc, Launcher: l, Inputs: svc})
+	r, err := runner.New(cfg, runner.Deps{Log: e.Log, Codec: codec, Outputs: svc, Launcher: l, Inputs: svc, Logs: e.Logs})
 	if err != nil {
 		t.Fatalf("runner.New() error = %v", err)
 	}
