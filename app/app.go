@@ -30,6 +30,7 @@ import (
 func Events() []events.Event {
 	var out []events.Event
 	out = appendEvents(out, project.Events())
+	out = appendEvents(out, project.SlugEvents())
 	out = appendEvents(out, execution.Events())
 	out = appendEvents(out, datum.Events())
 	out = appendEvents(out, alias.Events())

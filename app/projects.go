@@ -28,9 +28,14 @@ func (s *Service) CreateProject(ctx context.Context, c CreateProject) (CreatedPr
 		return CreatedProject{}, fmt.Errorf("create project: %w", err)
 	}
 	id := domain.ProjectID(s.newID())
-	res, err := execute(ctx, s, ProjectStream(id), projectDecider, project.Command(project.Create{
-		Project: id, Slug: c.Slug, Name: c.Name, Owner: actor, At: s.at(),
-	}))
+	create := project.Create{Project: id, Slug: c.Slug, Name: c.Name, Owner: actor, At: s.at()}
+	if _, err := project.Decide(project.State{}, create); err != nil {
+		return CreatedProject{}, fmt.Errorf("create project %q: %w", c.Slug, err) // before the claim: a refused create claims nothing
+	}
+	if err := s.claimSlug(ctx, c.Slug, id); err != nil {
+		return CreatedProject{}, fmt.Errorf("create project %q: %w", c.Slug, err)
+	}
+	res, err := execute(ctx, s, ProjectStream(id), projectDecider, project.Command(create))
 	if err != nil {
 		return CreatedProject{}, fmt.Errorf("create project %q: %w", c.Slug, err)
 	}
