@@ -86,7 +86,10 @@ func presenter(logger *slog.Logger) gql.ErrorPresenterFunc {
 	}
 }
 
+// errPanic: a resolver panicked; an internal error.
+var errPanic = errors.New("panic in resolver")
+
 // recoverFunc turns a resolver panic into an internal error; the presenter logs it.
 func recoverFunc(_ context.Context, v any) error {
-	return fmt.Errorf("panic in resolver: %v", v)
+	return fmt.Errorf("%w: %v", errPanic, v)
 }

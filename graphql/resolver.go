@@ -26,6 +26,7 @@ type Resolver struct {
 	now     func() time.Time
 	written *written
 	gapless bool
+	logs    LogFollower
 }
 
 // wrote records that the caller's token wrote position p and returns p for the result.

@@ -84,6 +84,8 @@ type Deps struct {
 	Metrics prometheus.Registerer
 	// Gapless says Log's positions have no gaps, for verifyLog.
 	Gapless bool
+	// Logs, if set, serves the executionLog subscription (the runner's *runner.Logs).
+	Logs LogFollower
 }
 
 // Server is the GraphQL endpoint: authentication, limits and the executable schema.
@@ -93,6 +95,7 @@ type Server struct {
 	gql     *handler.Server
 	written *written
 	metrics *metrics
+	res     *Resolver
 }
 
 // New returns a Server for cfg and d.
@@ -107,7 +110,8 @@ func New(cfg Config, d Deps) (*Server, error) {
 		return nil, err
 	}
 	s.metrics = m
-	res := &Resolver{app: d.App, log: d.Log, reads: d.Reads, engine: d.Reads.Engine, now: cfg.Now, written: s.written, gapless: d.Gapless}
+	res := &Resolver{app: d.App, log: d.Log, reads: d.Reads, engine: d.Reads.Engine, now: cfg.Now, written: s.written, gapless: d.Gapless, logs: d.Logs}
+	s.res = res
 	schema := generated.NewExecutableSchema(generated.Config{Resolvers: res, Complexity: complexityRoot()})
 	h := handler.New(schema)
 	h.AddTransport(transport.Websocket{
@@ -192,6 +196,12 @@ func (s *Server) authenticate(ctx context.Context, header string) (app.Principal
 	return s.d.App.Authenticate(ctx, strings.TrimSpace(bearer))
 }
 
+// What a websocket's connection_init is refused with (the transport sends the message).
+var (
+	errWSInternal        = errors.New("internal error")
+	errWSUnauthenticated = errors.New("unauthenticated: invalid, revoked or missing API token")
+)
+
 func (s *Server) wsInit(ctx context.Context, init transport.InitPayload) (context.Context, *transport.InitPayload, error) {
 	header := init.Authorization()
 	if header == "" {
@@ -204,9 +214,9 @@ func (s *Server) wsInit(ctx context.Context, init transport.InitPayload) (contex
 		s.metrics.refused.WithLabelValues("auth").Inc()
 		if Code(err) == CodeInternal {
 			s.cfg.Logger.ErrorContext(ctx, "graphql: authenticate websocket", "error", err)
-			return ctx, nil, errors.New("internal error")
+			return ctx, nil, errWSInternal
 		}
-		return ctx, nil, errors.New("unauthenticated: invalid, revoked or missing API token")
+		return ctx, nil, errWSUnauthenticated
 	}
 	return app.WithPrincipal(ctx, p), nil, nil
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/stratahq/strata/events"
 	"github.com/stratahq/strata/graphql"
 	"github.com/stratahq/strata/projections"
+	"github.com/stratahq/strata/runner"
 )
 
 // env is a real server on a loopback port over memory adapters and a running engine.
@@ -31,6 +32,8 @@ type env struct {
 	url   string
 	svc   *app.Service
 	log   *memory.Store
+	codec *events.Codec
+	logs  *runner.Logs
 	admin string
 }
 
@@ -55,11 +58,15 @@ func newEnv(t *testing.T, cfg graphql.Config) *env {
 		t.Fatal(err)
 	}
 	reads := &projections.Reads{Engine: engine, Log: log, Codec: codec, Scratch: func() projections.Store { return memory.NewProjections() }}
-	srv, err := graphql.New(cfg, graphql.Deps{App: svc, Log: log, Reads: reads, Gapless: true})
+	logs := &runner.Logs{}
+	srv, err := graphql.New(cfg, graphql.Deps{App: svc, Log: log, Reads: reads, Gapless: true, Logs: logs})
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs := httptest.NewServer(srv.Handler())
+	mux := http.NewServeMux()
+	mux.Handle("/", srv.Handler())
+	mux.Handle("GET /executions/", srv.MetadataHandler())
+	hs := httptest.NewServer(mux)
 	t.Cleanup(func() { hs.Close(); cancel(); <-done })
 	tok, created, err := svc.BootstrapAdminToken(ctx)
 	if err != nil || !created {
@@ -68,7 +75,7 @@ func newEnv(t *testing.T, cfg graphql.Config) *env {
 	if _, again, err := svc.BootstrapAdminToken(ctx); err != nil || again {
 		t.Fatalf("BootstrapAdminToken() again = %v, %v; want false, nil", again, err)
 	}
-	return &env{t: t, url: hs.URL, svc: svc, log: log, admin: tok.Secret}
+	return &env{t: t, url: hs.URL, svc: svc, log: log, codec: codec, logs: logs, admin: tok.Secret}
 }
 
 type gqlError struct {
@@ -93,11 +100,21 @@ func (r response) code() string {
 
 func (e *env) post(token string, body []byte) response {
 	e.t.Helper()
+	return e.postAt(token, body, 0)
+}
+
+// postAt posts body with the Strata-Position header: the server answers once the
+// projections reached position at.
+func (e *env) postAt(token string, body []byte, at events.Position) response {
+	e.t.Helper()
 	req, err := http.NewRequest(http.MethodPost, e.url, bytes.NewReader(body))
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
+	if at > 0 {
+		req.Header.Set("Strata-Position", fmt.Sprint(uint64(at)))
+	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
@@ -105,7 +122,7 @@ func (e *env) post(token string, body []byte) response {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	b, _ := io.ReadAll(resp.Body)
 	out := response{status: resp.StatusCode}
 	if err := json.Unmarshal(b, &out); err != nil {
@@ -367,7 +384,7 @@ func TestServer_ProjectsExecutionsAliases(t *testing.T) {
 		}
 	}
 	e.must(bob, `query($p: ID!) { events(filter: {project: $p}, first: 500) { nodes { position type actor } } }`, map[string]any{"p": pid}, &ev)
-	if len(ev.Events.Nodes) < 5 || ev.Events.Nodes[0].Type != "project.Created" || ev.Events.Nodes[0].Actor != "alice" {
+	if len(ev.Events.Nodes) < 5 || ev.Events.Nodes[0].Type != "project.SlugClaimed" || ev.Events.Nodes[1].Type != "project.Created" || ev.Events.Nodes[1].Actor != "alice" {
 		t.Errorf("audit = %+v", ev.Events.Nodes)
 	}
 	var vl struct {
@@ -451,7 +468,7 @@ func subscribe(t *testing.T, e *env, after, n int) []int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.CloseNow()
+	defer func() { _ = c.CloseNow() }()
 	must := func(err error) {
 		if err != nil {
 			t.Fatal(err)
@@ -515,7 +532,7 @@ func TestServer_SubscriptionResume(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer c.CloseNow()
+		defer func() { _ = c.CloseNow() }()
 		if err := wsjson.Write(ctx, c, map[string]any{"type": "connection_init", "payload": map[string]any{}}); err != nil {
 			t.Fatal(err)
 		}

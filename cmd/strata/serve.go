@@ -27,6 +27,7 @@ import (
 	"github.com/stratahq/strata/events"
 	"github.com/stratahq/strata/graphql"
 	"github.com/stratahq/strata/projections"
+	"github.com/stratahq/strata/runner"
 )
 
 func newCmdServe(f *factory) *cobra.Command {
@@ -38,6 +39,8 @@ func newCmdServe(f *factory) *cobra.Command {
 them on first start), keeps every projection current, and serves HTTP on --addr:
   /graphql  the GraphQL API (POST, GET, and graphql-transport-ws subscriptions); every
             request needs "Authorization: Bearer <token>"
+  /executions/<id>/metadata.csv, .json
+            an execution's metadata as a file (the same bearer token)
   /         the GraphiQL playground
   /healthz  200 once the engine runs
   /status   the log head and each projection's checkpoint and lag, as JSON
@@ -93,7 +96,10 @@ func serve(ctx context.Context, f *factory, addr string) error {
 		Scratch: func() projections.Store { return memory.NewProjections() }}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	api, err := graphql.New(graphql.Config{Logger: logger}, graphql.Deps{App: svc, Log: log, Reads: reads, Metrics: reg, Gapless: true})
+	// The runner keeps execution logs in memory; a runner started in this process writes
+	// to logs, and executionLog follows them.
+	logs := &runner.Logs{}
+	api, err := graphql.New(graphql.Config{Logger: logger}, graphql.Deps{App: svc, Log: log, Reads: reads, Metrics: reg, Gapless: true, Logs: logs})
 	if err != nil {
 		return err
 	}
@@ -107,6 +113,7 @@ func serve(ctx context.Context, f *factory, addr string) error {
 	}
 	mux := statusHandler(log, engine, logger)
 	mux.Handle("/graphql", api.Handler())
+	mux.Handle("GET /executions/", api.MetadataHandler())
 	mux.Handle("GET /{$}", graphql.Playground("/graphql"))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	base, cancelBase := context.WithCancel(context.WithoutCancel(ctx))

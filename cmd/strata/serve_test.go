@@ -66,7 +66,7 @@ func TestServe_GraphQLAdminTokenMetrics(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer resp.Body.Close()
+		defer func() { _ = resp.Body.Close() }()
 		body, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(body)
 	}
@@ -75,6 +75,24 @@ func TestServe_GraphQLAdminTokenMetrics(t *testing.T) {
 	}
 	if code, body := post(printed, `{ viewer { user admin } }`); code != http.StatusOK || !strings.Contains(body, `"admin":true`) {
 		t.Errorf("admin token: %d %s", code, body)
+	}
+	// The metadata downloads are mounted beside /graphql, behind the same tokens.
+	for _, tt := range []struct {
+		token string
+		want  int
+	}{{"", http.StatusUnauthorized}, {printed, http.StatusNotFound}} {
+		req, _ := http.NewRequest(http.MethodGet, url+"/executions/0190f5a2-0000-7000-8000-000000000001/metadata.csv", nil)
+		if tt.token != "" {
+			req.Header.Set("Authorization", "Bearer "+tt.token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close()
+		if resp.StatusCode != tt.want {
+			t.Errorf("GET metadata.csv with token %t = %d, want %d", tt.token != "", resp.StatusCode, tt.want)
+		}
 	}
 	for _, p := range []string{"/metrics", "/", "/healthz"} {
 		resp, err := http.Get(url + p)

@@ -48,6 +48,26 @@ type ComplexityRoot struct {
 		To       func(childComplexity int) int
 	}
 
+	Dataset struct {
+		Aliases    func(childComplexity int) int
+		At         func(childComplexity int) int
+		From       func(childComplexity int) int
+		ID         func(childComplexity int) int
+		Name       func(childComplexity int) int
+		Project    func(childComplexity int) int
+		Properties func(childComplexity int) int
+		Versions   func(childComplexity int) int
+	}
+
+	DatasetAlias struct {
+		Alias    func(childComplexity int) int
+		At       func(childComplexity int) int
+		From     func(childComplexity int) int
+		Previous func(childComplexity int) int
+		To       func(childComplexity int) int
+		Version  func(childComplexity int) int
+	}
+
 	DatasetVersion struct {
 		Actor    func(childComplexity int) int
 		Added    func(childComplexity int) int
@@ -58,6 +78,12 @@ type ComplexityRoot struct {
 		Files    func(childComplexity int) int
 		From     func(childComplexity int) int
 		Name     func(childComplexity int) int
+	}
+
+	DatasetVersionResult struct {
+		Dataset  func(childComplexity int) int
+		Position func(childComplexity int) int
+		Version  func(childComplexity int) int
 	}
 
 	Datum struct {
@@ -76,10 +102,52 @@ type ComplexityRoot struct {
 		Uploader  func(childComplexity int) int
 	}
 
+	Deployment struct {
+		ID       func(childComplexity int) int
+		Name     func(childComplexity int) int
+		Project  func(childComplexity int) int
+		Versions func(childComplexity int) int
+	}
+
+	DeploymentFile struct {
+		Datum    func(childComplexity int) int
+		Endpoint func(childComplexity int) int
+		Name     func(childComplexity int) int
+	}
+
+	DeploymentVersion struct {
+		Files   func(childComplexity int) int
+		Version func(childComplexity int) int
+	}
+
+	DeploymentVersionResult struct {
+		Deployment func(childComplexity int) int
+		Position   func(childComplexity int) int
+		Version    func(childComplexity int) int
+	}
+
 	DigestChange struct {
 		After     func(childComplexity int) int
 		Algorithm func(childComplexity int) int
 		Before    func(childComplexity int) int
+	}
+
+	Environment struct {
+		Cpus         func(childComplexity int) int
+		GpuModel     func(childComplexity int) int
+		Gpus         func(childComplexity int) int
+		ID           func(childComplexity int) int
+		MaxScale     func(childComplexity int) int
+		MemoryBytes  func(childComplexity int) int
+		Name         func(childComplexity int) int
+		PerUserQuota func(childComplexity int) int
+		PricePerHour func(childComplexity int) int
+		Slug         func(childComplexity int) int
+	}
+
+	EnvironmentResult struct {
+		ID       func(childComplexity int) int
+		Position func(childComplexity int) int
 	}
 
 	Event struct {
@@ -158,6 +226,14 @@ type ComplexityRoot struct {
 		Position func(childComplexity int) int
 	}
 
+	Impact struct {
+		Aliases            func(childComplexity int) int
+		DatasetVersions    func(childComplexity int) int
+		Datums             func(childComplexity int) int
+		DeploymentVersions func(childComplexity int) int
+		Executions         func(childComplexity int) int
+	}
+
 	InputFile struct {
 		Datum    func(childComplexity int) int
 		FileName func(childComplexity int) int
@@ -196,6 +272,12 @@ type ComplexityRoot struct {
 		Label func(childComplexity int) int
 	}
 
+	LogLine struct {
+		Message func(childComplexity int) int
+		Stream  func(childComplexity int) int
+		Time    func(childComplexity int) int
+	}
+
 	LogVerification struct {
 		Chain   func(childComplexity int) int
 		Events  func(childComplexity int) int
@@ -210,21 +292,39 @@ type ComplexityRoot struct {
 		User func(childComplexity int) int
 	}
 
+	Metadata struct {
+		Execution func(childComplexity int) int
+		Keys      func(childComplexity int) int
+		Latest    func(childComplexity int) int
+		Points    func(childComplexity int) int
+	}
+
+	MetadataPoint struct {
+		Time   func(childComplexity int) int
+		Values func(childComplexity int) int
+	}
+
 	Mutation struct {
-		AddTags           func(childComplexity int, execution string, tags []string) int
-		CreateExecution   func(childComplexity int, input CreateExecutionInput) int
-		CreateProject     func(childComplexity int, input CreateProjectInput) int
-		CreateToken       func(childComplexity int, input CreateTokenInput) int
-		DeleteAlias       func(childComplexity int, project string, name string) int
-		EnableEnvironment func(childComplexity int, project string, environment string) int
-		LinkRepository    func(childComplexity int, project string, url string) int
-		PurgeDatum        func(childComplexity int, id string, reason string) int
-		RemoveMember      func(childComplexity int, project string, user string) int
-		RemoveTags        func(childComplexity int, execution string, tags []string) int
-		RevokeToken       func(childComplexity int, id string) int
-		SetAlias          func(childComplexity int, project string, name string, datum string) int
-		SetMember         func(childComplexity int, project string, user string, role Role) int
-		StopExecution     func(childComplexity int, id string) int
+		AddTags                 func(childComplexity int, execution string, tags []string) int
+		CreateDatasetVersion    func(childComplexity int, input CreateDatasetVersionInput) int
+		CreateDeploymentVersion func(childComplexity int, input CreateDeploymentVersionInput) int
+		CreateEnvironment       func(childComplexity int, input EnvironmentInput) int
+		CreateExecution         func(childComplexity int, input CreateExecutionInput) int
+		CreateProject           func(childComplexity int, input CreateProjectInput) int
+		CreateToken             func(childComplexity int, input CreateTokenInput) int
+		DeleteAlias             func(childComplexity int, project string, name string) int
+		EnableEnvironment       func(childComplexity int, project string, environment string) int
+		LinkRepository          func(childComplexity int, project string, url string) int
+		MoveDatasetAlias        func(childComplexity int, project string, dataset string, alias string, version string) int
+		PurgeDatum              func(childComplexity int, id string, reason string) int
+		RemoveMember            func(childComplexity int, project string, user string) int
+		RemoveTags              func(childComplexity int, execution string, tags []string) int
+		RevokeToken             func(childComplexity int, id string) int
+		SetAlias                func(childComplexity int, project string, name string, datum string) int
+		SetDefaultStore         func(childComplexity int, project string, store string) int
+		SetMember               func(childComplexity int, project string, user string, role Role) int
+		StopExecution           func(childComplexity int, id string) int
+		UpdateEnvironment       func(childComplexity int, id string, input EnvironmentInput) int
 	}
 
 	Output struct {
@@ -267,15 +367,25 @@ type ComplexityRoot struct {
 		Alias          func(childComplexity int, project string, name string, asOf *AsOf) int
 		AliasHistory   func(childComplexity int, project string, name string, asOf *AsOf) int
 		Aliases        func(childComplexity int, project string, asOf *AsOf) int
+		Dataset        func(childComplexity int, project string, name string, asOf *AsOf) int
 		DatasetVersion func(childComplexity int, project string, dataset string, ref string, asOf *AsOf) int
+		Datasets       func(childComplexity int, project string, asOf *AsOf) int
 		Datum          func(childComplexity int, id string) int
+		Deployment     func(childComplexity int, id string) int
+		Environment    func(childComplexity int, id string) int
+		Environments   func(childComplexity int) int
 		Events         func(childComplexity int, filter *EventFilter, first *int, after *uint64) int
 		Execution      func(childComplexity int, id *string, ref *string, asOf *AsOf) int
 		Executions     func(childComplexity int, project string, filter *ExecutionFilter, sort *ExecutionSort, first *int, after *string, asOf *AsOf) int
 		Head           func(childComplexity int) int
+		Impact         func(childComplexity int, node *string, project *string, url *string, changedOnly *bool) int
 		Lineage        func(childComplexity int, node string, direction Direction, depth *int, asOf *AsOf) int
+		Metadata       func(childComplexity int, execution string) int
 		Project        func(childComplexity int, id string) int
 		Projects       func(childComplexity int) int
+		Task           func(childComplexity int, id string) int
+		Tasks          func(childComplexity int, project string) int
+		Tokens         func(childComplexity int) int
 		VerifyLog      func(childComplexity int) int
 		Viewer         func(childComplexity int) int
 	}
@@ -291,8 +401,50 @@ type ComplexityRoot struct {
 	}
 
 	Subscription struct {
-		Events    func(childComplexity int, after *uint64, project *string) int
-		Execution func(childComplexity int, id string) int
+		Events            func(childComplexity int, after *uint64, project *string) int
+		Execution         func(childComplexity int, id string) int
+		ExecutionLog      func(childComplexity int, id string) int
+		ExecutionMetadata func(childComplexity int, id string) int
+	}
+
+	Task struct {
+		BatchSize      func(childComplexity int) int
+		Counter        func(childComplexity int) int
+		CreatedAt      func(childComplexity int) int
+		Creator        func(childComplexity int) int
+		ExecutionCount func(childComplexity int) int
+		Executions     func(childComplexity int) int
+		ID             func(childComplexity int) int
+		Number         func(childComplexity int) int
+		ParameterSets  func(childComplexity int) int
+		Project        func(childComplexity int) int
+		Status         func(childComplexity int) int
+		Step           func(childComplexity int) int
+		StopRequested  func(childComplexity int) int
+		Summary        func(childComplexity int) int
+		Type           func(childComplexity int) int
+		Variants       func(childComplexity int) int
+	}
+
+	TaskSummary struct {
+		Complete func(childComplexity int) int
+		Count    func(childComplexity int) int
+		Crashed  func(childComplexity int) int
+		Created  func(childComplexity int) int
+		Error    func(childComplexity int) int
+		Queued   func(childComplexity int) int
+		Started  func(childComplexity int) int
+		Stopped  func(childComplexity int) int
+		Stopping func(childComplexity int) int
+	}
+
+	Token struct {
+		Admin     func(childComplexity int) int
+		CreatedAt func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Name      func(childComplexity int) int
+		Revoked   func(childComplexity int) int
+		User      func(childComplexity int) int
 	}
 
 	TokenResult struct {
@@ -332,6 +484,12 @@ type MutationResolver interface {
 	AddTags(ctx context.Context, execution string, tags []string) (*WriteResult, error)
 	RemoveTags(ctx context.Context, execution string, tags []string) (*WriteResult, error)
 	PurgeDatum(ctx context.Context, id string, reason string) (*PurgeResult, error)
+	CreateDatasetVersion(ctx context.Context, input CreateDatasetVersionInput) (*DatasetVersionResult, error)
+	MoveDatasetAlias(ctx context.Context, project string, dataset string, alias string, version string) (*WriteResult, error)
+	CreateDeploymentVersion(ctx context.Context, input CreateDeploymentVersionInput) (*DeploymentVersionResult, error)
+	CreateEnvironment(ctx context.Context, input EnvironmentInput) (*EnvironmentResult, error)
+	UpdateEnvironment(ctx context.Context, id string, input EnvironmentInput) (*WriteResult, error)
+	SetDefaultStore(ctx context.Context, project string, store string) (*WriteResult, error)
 }
 type QueryResolver interface {
 	Viewer(ctx context.Context) (*Viewer, error)
@@ -348,10 +506,22 @@ type QueryResolver interface {
 	Lineage(ctx context.Context, node string, direction Direction, depth *int, asOf *AsOf) (*LineageGraph, error)
 	Events(ctx context.Context, filter *EventFilter, first *int, after *uint64) (*EventPage, error)
 	VerifyLog(ctx context.Context) (*LogVerification, error)
+	Metadata(ctx context.Context, execution string) (*Metadata, error)
+	Datasets(ctx context.Context, project string, asOf *AsOf) ([]Dataset, error)
+	Dataset(ctx context.Context, project string, name string, asOf *AsOf) (*Dataset, error)
+	Impact(ctx context.Context, node *string, project *string, url *string, changedOnly *bool) (*Impact, error)
+	Tasks(ctx context.Context, project string) ([]Task, error)
+	Task(ctx context.Context, id string) (*Task, error)
+	Environments(ctx context.Context) ([]Environment, error)
+	Environment(ctx context.Context, id string) (*Environment, error)
+	Deployment(ctx context.Context, id string) (*Deployment, error)
+	Tokens(ctx context.Context) ([]Token, error)
 }
 type SubscriptionResolver interface {
 	Events(ctx context.Context, after *uint64, project *string) (<-chan *Event, error)
 	Execution(ctx context.Context, id string) (<-chan *Execution, error)
+	ExecutionLog(ctx context.Context, id string) (<-chan *LogLine, error)
+	ExecutionMetadata(ctx context.Context, id string) (<-chan *MetadataPoint, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -427,6 +597,92 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AliasFact.To(childComplexity), true
 
+	case "Dataset.aliases":
+		if e.ComplexityRoot.Dataset.Aliases == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Dataset.Aliases(childComplexity), true
+	case "Dataset.at":
+		if e.ComplexityRoot.Dataset.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Dataset.At(childComplexity), true
+	case "Dataset.from":
+		if e.ComplexityRoot.Dataset.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Dataset.From(childComplexity), true
+	case "Dataset.id":
+		if e.ComplexityRoot.Dataset.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Dataset.ID(childComplexity), true
+	case "Dataset.name":
+		if e.ComplexityRoot.Dataset.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Dataset.Name(childComplexity), true
+	case "Dataset.project":
+		if e.ComplexityRoot.Dataset.Project == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Dataset.Project(childComplexity), true
+	case "Dataset.properties":
+		if e.ComplexityRoot.Dataset.Properties == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Dataset.Properties(childComplexity), true
+	case "Dataset.versions":
+		if e.ComplexityRoot.Dataset.Versions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Dataset.Versions(childComplexity), true
+
+	case "DatasetAlias.alias":
+		if e.ComplexityRoot.DatasetAlias.Alias == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DatasetAlias.Alias(childComplexity), true
+	case "DatasetAlias.at":
+		if e.ComplexityRoot.DatasetAlias.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DatasetAlias.At(childComplexity), true
+	case "DatasetAlias.from":
+		if e.ComplexityRoot.DatasetAlias.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DatasetAlias.From(childComplexity), true
+	case "DatasetAlias.previous":
+		if e.ComplexityRoot.DatasetAlias.Previous == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DatasetAlias.Previous(childComplexity), true
+	case "DatasetAlias.to":
+		if e.ComplexityRoot.DatasetAlias.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DatasetAlias.To(childComplexity), true
+	case "DatasetAlias.version":
+		if e.ComplexityRoot.DatasetAlias.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DatasetAlias.Version(childComplexity), true
+
 	case "DatasetVersion.actor":
 		if e.ComplexityRoot.DatasetVersion.Actor == nil {
 			break
@@ -481,6 +737,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DatasetVersion.Name(childComplexity), true
+
+	case "DatasetVersionResult.dataset":
+		if e.ComplexityRoot.DatasetVersionResult.Dataset == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DatasetVersionResult.Dataset(childComplexity), true
+	case "DatasetVersionResult.position":
+		if e.ComplexityRoot.DatasetVersionResult.Position == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DatasetVersionResult.Position(childComplexity), true
+	case "DatasetVersionResult.version":
+		if e.ComplexityRoot.DatasetVersionResult.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DatasetVersionResult.Version(childComplexity), true
 
 	case "Datum.blake3":
 		if e.ComplexityRoot.Datum.Blake3 == nil {
@@ -561,6 +836,82 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Datum.Uploader(childComplexity), true
 
+	case "Deployment.id":
+		if e.ComplexityRoot.Deployment.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Deployment.ID(childComplexity), true
+	case "Deployment.name":
+		if e.ComplexityRoot.Deployment.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Deployment.Name(childComplexity), true
+	case "Deployment.project":
+		if e.ComplexityRoot.Deployment.Project == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Deployment.Project(childComplexity), true
+	case "Deployment.versions":
+		if e.ComplexityRoot.Deployment.Versions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Deployment.Versions(childComplexity), true
+
+	case "DeploymentFile.datum":
+		if e.ComplexityRoot.DeploymentFile.Datum == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeploymentFile.Datum(childComplexity), true
+	case "DeploymentFile.endpoint":
+		if e.ComplexityRoot.DeploymentFile.Endpoint == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeploymentFile.Endpoint(childComplexity), true
+	case "DeploymentFile.name":
+		if e.ComplexityRoot.DeploymentFile.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeploymentFile.Name(childComplexity), true
+
+	case "DeploymentVersion.files":
+		if e.ComplexityRoot.DeploymentVersion.Files == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeploymentVersion.Files(childComplexity), true
+	case "DeploymentVersion.version":
+		if e.ComplexityRoot.DeploymentVersion.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeploymentVersion.Version(childComplexity), true
+
+	case "DeploymentVersionResult.deployment":
+		if e.ComplexityRoot.DeploymentVersionResult.Deployment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeploymentVersionResult.Deployment(childComplexity), true
+	case "DeploymentVersionResult.position":
+		if e.ComplexityRoot.DeploymentVersionResult.Position == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeploymentVersionResult.Position(childComplexity), true
+	case "DeploymentVersionResult.version":
+		if e.ComplexityRoot.DeploymentVersionResult.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeploymentVersionResult.Version(childComplexity), true
+
 	case "DigestChange.after":
 		if e.ComplexityRoot.DigestChange.After == nil {
 			break
@@ -579,6 +930,80 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DigestChange.Before(childComplexity), true
+
+	case "Environment.cpus":
+		if e.ComplexityRoot.Environment.Cpus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Environment.Cpus(childComplexity), true
+	case "Environment.gpuModel":
+		if e.ComplexityRoot.Environment.GpuModel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Environment.GpuModel(childComplexity), true
+	case "Environment.gpus":
+		if e.ComplexityRoot.Environment.Gpus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Environment.Gpus(childComplexity), true
+	case "Environment.id":
+		if e.ComplexityRoot.Environment.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Environment.ID(childComplexity), true
+	case "Environment.maxScale":
+		if e.ComplexityRoot.Environment.MaxScale == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Environment.MaxScale(childComplexity), true
+	case "Environment.memoryBytes":
+		if e.ComplexityRoot.Environment.MemoryBytes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Environment.MemoryBytes(childComplexity), true
+	case "Environment.name":
+		if e.ComplexityRoot.Environment.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Environment.Name(childComplexity), true
+	case "Environment.perUserQuota":
+		if e.ComplexityRoot.Environment.PerUserQuota == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Environment.PerUserQuota(childComplexity), true
+	case "Environment.pricePerHour":
+		if e.ComplexityRoot.Environment.PricePerHour == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Environment.PricePerHour(childComplexity), true
+	case "Environment.slug":
+		if e.ComplexityRoot.Environment.Slug == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Environment.Slug(childComplexity), true
+
+	case "EnvironmentResult.id":
+		if e.ComplexityRoot.EnvironmentResult.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EnvironmentResult.ID(childComplexity), true
+	case "EnvironmentResult.position":
+		if e.ComplexityRoot.EnvironmentResult.Position == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EnvironmentResult.Position(childComplexity), true
 
 	case "Event.actor":
 		if e.ComplexityRoot.Event.Actor == nil {
@@ -934,6 +1359,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ExecutionResult.Position(childComplexity), true
 
+	case "Impact.aliases":
+		if e.ComplexityRoot.Impact.Aliases == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Impact.Aliases(childComplexity), true
+	case "Impact.datasetVersions":
+		if e.ComplexityRoot.Impact.DatasetVersions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Impact.DatasetVersions(childComplexity), true
+	case "Impact.datums":
+		if e.ComplexityRoot.Impact.Datums == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Impact.Datums(childComplexity), true
+	case "Impact.deploymentVersions":
+		if e.ComplexityRoot.Impact.DeploymentVersions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Impact.DeploymentVersions(childComplexity), true
+	case "Impact.executions":
+		if e.ComplexityRoot.Impact.Executions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Impact.Executions(childComplexity), true
+
 	case "InputFile.datum":
 		if e.ComplexityRoot.InputFile.Datum == nil {
 			break
@@ -1077,6 +1533,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.LineageNode.Label(childComplexity), true
 
+	case "LogLine.message":
+		if e.ComplexityRoot.LogLine.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LogLine.Message(childComplexity), true
+	case "LogLine.stream":
+		if e.ComplexityRoot.LogLine.Stream == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LogLine.Stream(childComplexity), true
+	case "LogLine.time":
+		if e.ComplexityRoot.LogLine.Time == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LogLine.Time(childComplexity), true
+
 	case "LogVerification.chain":
 		if e.ComplexityRoot.LogVerification.Chain == nil {
 			break
@@ -1127,6 +1602,44 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Member.User(childComplexity), true
 
+	case "Metadata.execution":
+		if e.ComplexityRoot.Metadata.Execution == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Metadata.Execution(childComplexity), true
+	case "Metadata.keys":
+		if e.ComplexityRoot.Metadata.Keys == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Metadata.Keys(childComplexity), true
+	case "Metadata.latest":
+		if e.ComplexityRoot.Metadata.Latest == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Metadata.Latest(childComplexity), true
+	case "Metadata.points":
+		if e.ComplexityRoot.Metadata.Points == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Metadata.Points(childComplexity), true
+
+	case "MetadataPoint.time":
+		if e.ComplexityRoot.MetadataPoint.Time == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MetadataPoint.Time(childComplexity), true
+	case "MetadataPoint.values":
+		if e.ComplexityRoot.MetadataPoint.Values == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MetadataPoint.Values(childComplexity), true
+
 	case "Mutation.addTags":
 		if e.ComplexityRoot.Mutation.AddTags == nil {
 			break
@@ -1138,6 +1651,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AddTags(childComplexity, args["execution"].(string), args["tags"].([]string)), true
+	case "Mutation.createDatasetVersion":
+		if e.ComplexityRoot.Mutation.CreateDatasetVersion == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createDatasetVersion_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateDatasetVersion(childComplexity, args["input"].(CreateDatasetVersionInput)), true
+	case "Mutation.createDeploymentVersion":
+		if e.ComplexityRoot.Mutation.CreateDeploymentVersion == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createDeploymentVersion_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateDeploymentVersion(childComplexity, args["input"].(CreateDeploymentVersionInput)), true
+	case "Mutation.createEnvironment":
+		if e.ComplexityRoot.Mutation.CreateEnvironment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createEnvironment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateEnvironment(childComplexity, args["input"].(EnvironmentInput)), true
 	case "Mutation.createExecution":
 		if e.ComplexityRoot.Mutation.CreateExecution == nil {
 			break
@@ -1204,6 +1750,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.LinkRepository(childComplexity, args["project"].(string), args["url"].(string)), true
+	case "Mutation.moveDatasetAlias":
+		if e.ComplexityRoot.Mutation.MoveDatasetAlias == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_moveDatasetAlias_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.MoveDatasetAlias(childComplexity, args["project"].(string), args["dataset"].(string), args["alias"].(string), args["version"].(string)), true
 	case "Mutation.purgeDatum":
 		if e.ComplexityRoot.Mutation.PurgeDatum == nil {
 			break
@@ -1259,6 +1816,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetAlias(childComplexity, args["project"].(string), args["name"].(string), args["datum"].(string)), true
+	case "Mutation.setDefaultStore":
+		if e.ComplexityRoot.Mutation.SetDefaultStore == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setDefaultStore_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetDefaultStore(childComplexity, args["project"].(string), args["store"].(string)), true
 	case "Mutation.setMember":
 		if e.ComplexityRoot.Mutation.SetMember == nil {
 			break
@@ -1281,6 +1849,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.StopExecution(childComplexity, args["id"].(string)), true
+	case "Mutation.updateEnvironment":
+		if e.ComplexityRoot.Mutation.UpdateEnvironment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateEnvironment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateEnvironment(childComplexity, args["id"].(string), args["input"].(EnvironmentInput)), true
 
 	case "Output.at":
 		if e.ComplexityRoot.Output.At == nil {
@@ -1446,6 +2025,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Aliases(childComplexity, args["project"].(string), args["asOf"].(*AsOf)), true
+	case "Query.dataset":
+		if e.ComplexityRoot.Query.Dataset == nil {
+			break
+		}
+
+		args, err := ec.field_Query_dataset_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Dataset(childComplexity, args["project"].(string), args["name"].(string), args["asOf"].(*AsOf)), true
 	case "Query.datasetVersion":
 		if e.ComplexityRoot.Query.DatasetVersion == nil {
 			break
@@ -1457,6 +2047,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.DatasetVersion(childComplexity, args["project"].(string), args["dataset"].(string), args["ref"].(string), args["asOf"].(*AsOf)), true
+	case "Query.datasets":
+		if e.ComplexityRoot.Query.Datasets == nil {
+			break
+		}
+
+		args, err := ec.field_Query_datasets_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Datasets(childComplexity, args["project"].(string), args["asOf"].(*AsOf)), true
 	case "Query.datum":
 		if e.ComplexityRoot.Query.Datum == nil {
 			break
@@ -1468,6 +2069,34 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Datum(childComplexity, args["id"].(string)), true
+	case "Query.deployment":
+		if e.ComplexityRoot.Query.Deployment == nil {
+			break
+		}
+
+		args, err := ec.field_Query_deployment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Deployment(childComplexity, args["id"].(string)), true
+	case "Query.environment":
+		if e.ComplexityRoot.Query.Environment == nil {
+			break
+		}
+
+		args, err := ec.field_Query_environment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Environment(childComplexity, args["id"].(string)), true
+	case "Query.environments":
+		if e.ComplexityRoot.Query.Environments == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Environments(childComplexity), true
 	case "Query.events":
 		if e.ComplexityRoot.Query.Events == nil {
 			break
@@ -1507,6 +2136,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Head(childComplexity), true
+	case "Query.impact":
+		if e.ComplexityRoot.Query.Impact == nil {
+			break
+		}
+
+		args, err := ec.field_Query_impact_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Impact(childComplexity, args["node"].(*string), args["project"].(*string), args["url"].(*string), args["changedOnly"].(*bool)), true
 
 	case "Query.lineage":
 		if e.ComplexityRoot.Query.Lineage == nil {
@@ -1519,6 +2159,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Lineage(childComplexity, args["node"].(string), args["direction"].(Direction), args["depth"].(*int), args["asOf"].(*AsOf)), true
+	case "Query.metadata":
+		if e.ComplexityRoot.Query.Metadata == nil {
+			break
+		}
+
+		args, err := ec.field_Query_metadata_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Metadata(childComplexity, args["execution"].(string)), true
 	case "Query.project":
 		if e.ComplexityRoot.Query.Project == nil {
 			break
@@ -1536,6 +2187,34 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Projects(childComplexity), true
+	case "Query.task":
+		if e.ComplexityRoot.Query.Task == nil {
+			break
+		}
+
+		args, err := ec.field_Query_task_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Task(childComplexity, args["id"].(string)), true
+	case "Query.tasks":
+		if e.ComplexityRoot.Query.Tasks == nil {
+			break
+		}
+
+		args, err := ec.field_Query_tasks_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Tasks(childComplexity, args["project"].(string)), true
+	case "Query.tokens":
+		if e.ComplexityRoot.Query.Tokens == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Tokens(childComplexity), true
 	case "Query.verifyLog":
 		if e.ComplexityRoot.Query.VerifyLog == nil {
 			break
@@ -1597,6 +2276,217 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Subscription.Execution(childComplexity, args["id"].(string)), true
+	case "Subscription.executionLog":
+		if e.ComplexityRoot.Subscription.ExecutionLog == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_executionLog_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.ExecutionLog(childComplexity, args["id"].(string)), true
+	case "Subscription.executionMetadata":
+		if e.ComplexityRoot.Subscription.ExecutionMetadata == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_executionMetadata_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.ExecutionMetadata(childComplexity, args["id"].(string)), true
+
+	case "Task.batchSize":
+		if e.ComplexityRoot.Task.BatchSize == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Task.BatchSize(childComplexity), true
+	case "Task.counter":
+		if e.ComplexityRoot.Task.Counter == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Task.Counter(childComplexity), true
+	case "Task.createdAt":
+		if e.ComplexityRoot.Task.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Task.CreatedAt(childComplexity), true
+	case "Task.creator":
+		if e.ComplexityRoot.Task.Creator == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Task.Creator(childComplexity), true
+	case "Task.executionCount":
+		if e.ComplexityRoot.Task.ExecutionCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Task.ExecutionCount(childComplexity), true
+	case "Task.executions":
+		if e.ComplexityRoot.Task.Executions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Task.Executions(childComplexity), true
+	case "Task.id":
+		if e.ComplexityRoot.Task.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Task.ID(childComplexity), true
+	case "Task.number":
+		if e.ComplexityRoot.Task.Number == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Task.Number(childComplexity), true
+	case "Task.parameterSets":
+		if e.ComplexityRoot.Task.ParameterSets == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Task.ParameterSets(childComplexity), true
+	case "Task.project":
+		if e.ComplexityRoot.Task.Project == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Task.Project(childComplexity), true
+	case "Task.status":
+		if e.ComplexityRoot.Task.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Task.Status(childComplexity), true
+	case "Task.step":
+		if e.ComplexityRoot.Task.Step == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Task.Step(childComplexity), true
+	case "Task.stopRequested":
+		if e.ComplexityRoot.Task.StopRequested == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Task.StopRequested(childComplexity), true
+	case "Task.summary":
+		if e.ComplexityRoot.Task.Summary == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Task.Summary(childComplexity), true
+	case "Task.type":
+		if e.ComplexityRoot.Task.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Task.Type(childComplexity), true
+	case "Task.variants":
+		if e.ComplexityRoot.Task.Variants == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Task.Variants(childComplexity), true
+
+	case "TaskSummary.complete":
+		if e.ComplexityRoot.TaskSummary.Complete == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskSummary.Complete(childComplexity), true
+	case "TaskSummary.count":
+		if e.ComplexityRoot.TaskSummary.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskSummary.Count(childComplexity), true
+	case "TaskSummary.crashed":
+		if e.ComplexityRoot.TaskSummary.Crashed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskSummary.Crashed(childComplexity), true
+	case "TaskSummary.created":
+		if e.ComplexityRoot.TaskSummary.Created == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskSummary.Created(childComplexity), true
+	case "TaskSummary.error":
+		if e.ComplexityRoot.TaskSummary.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskSummary.Error(childComplexity), true
+	case "TaskSummary.queued":
+		if e.ComplexityRoot.TaskSummary.Queued == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskSummary.Queued(childComplexity), true
+	case "TaskSummary.started":
+		if e.ComplexityRoot.TaskSummary.Started == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskSummary.Started(childComplexity), true
+	case "TaskSummary.stopped":
+		if e.ComplexityRoot.TaskSummary.Stopped == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskSummary.Stopped(childComplexity), true
+	case "TaskSummary.stopping":
+		if e.ComplexityRoot.TaskSummary.Stopping == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskSummary.Stopping(childComplexity), true
+
+	case "Token.admin":
+		if e.ComplexityRoot.Token.Admin == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Token.Admin(childComplexity), true
+	case "Token.createdAt":
+		if e.ComplexityRoot.Token.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Token.CreatedAt(childComplexity), true
+	case "Token.id":
+		if e.ComplexityRoot.Token.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Token.ID(childComplexity), true
+	case "Token.name":
+		if e.ComplexityRoot.Token.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Token.Name(childComplexity), true
+	case "Token.revoked":
+		if e.ComplexityRoot.Token.Revoked == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Token.Revoked(childComplexity), true
+	case "Token.user":
+		if e.ComplexityRoot.Token.User == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Token.User(childComplexity), true
 
 	case "TokenResult.id":
 		if e.ComplexityRoot.TokenResult.ID == nil {
@@ -1659,9 +2549,13 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("AsOf", ec.unmarshalInputAsOf),
+			graphql.NewInputUnmarshaler("CreateDatasetVersionInput", ec.unmarshalInputCreateDatasetVersionInput),
+			graphql.NewInputUnmarshaler("CreateDeploymentVersionInput", ec.unmarshalInputCreateDeploymentVersionInput),
 			graphql.NewInputUnmarshaler("CreateExecutionInput", ec.unmarshalInputCreateExecutionInput),
 			graphql.NewInputUnmarshaler("CreateProjectInput", ec.unmarshalInputCreateProjectInput),
 			graphql.NewInputUnmarshaler("CreateTokenInput", ec.unmarshalInputCreateTokenInput),
+			graphql.NewInputUnmarshaler("DeploymentFileInput", ec.unmarshalInputDeploymentFileInput),
+			graphql.NewInputUnmarshaler("EnvironmentInput", ec.unmarshalInputEnvironmentInput),
 			graphql.NewInputUnmarshaler("EventFilter", ec.unmarshalInputEventFilter),
 			graphql.NewInputUnmarshaler("ExecutionFilter", ec.unmarshalInputExecutionFilter),
 			graphql.NewInputUnmarshaler("ExecutionSort", ec.unmarshalInputExecutionSort),
@@ -1760,6 +2654,243 @@ func newExecutionContext(
 }
 
 var sources = []*ast.Source{
+	{Name: "../schema/catalog.graphqls", Input: `# Metadata, datasets, impact, tasks, environments, tokens and deployments: the queries,
+# mutations and subscriptions beyond the core of schema.graphqls.
+
+extend type Query {
+  "An execution's metadata: every point in order, and the latest value of every key. Plain-HTTP downloads: GET /executions/<id>/metadata.csv and .json with the same bearer token."
+  metadata(execution: ID!): Metadata!
+  "The datasets of a project, oldest first."
+  datasets(project: ID!, asOf: AsOf): [Dataset!]!
+  "One dataset by name, with its versions and aliases."
+  dataset(project: ID!, name: String!, asOf: AsOf): Dataset!
+  "What relies on a lineage node (\"datum:<id>\", \"execution:<id>\", …), or on an input URL of a project (with changedOnly: only the uses whose files changed since the use before), downstream, grouped by kind."
+  impact(node: String, project: ID, url: String, changedOnly: Boolean = false): Impact!
+  "The tasks of a project, oldest first."
+  tasks(project: ID!): [Task!]!
+  "One task."
+  task(id: ID!): Task!
+  "Every environment (machine type) of the server."
+  environments: [Environment!]!
+  "One environment."
+  environment(id: ID!): Environment!
+  "One deployment with its versions."
+  deployment(id: ID!): Deployment!
+  "The viewer's API tokens, every token for a server admin. Secrets are never shown again."
+  tokens: [Token!]!
+}
+
+type MetadataPoint {
+  time: Time!
+  "The point's keys and values."
+  values: JSON!
+}
+
+type Metadata {
+  execution: ID!
+  points: [MetadataPoint!]!
+  "Every key seen, sorted."
+  keys: [String!]!
+  "The latest value of every key."
+  latest: JSON!
+}
+
+type DatasetAlias {
+  alias: String!
+  version: String!
+  previous: String
+  at: Time!
+  from: Position!
+  to: Position
+}
+
+type Dataset {
+  id: ID!
+  project: ID!
+  name: String!
+  properties: JSON
+  at: Time!
+  from: Position!
+  "Every version, oldest first."
+  versions: [DatasetVersion!]!
+  "The live aliases."
+  aliases: [DatasetAlias!]!
+}
+
+type Impact {
+  executions: [LineageNode!]!
+  datums: [LineageNode!]!
+  datasetVersions: [LineageNode!]!
+  aliases: [LineageNode!]!
+  deploymentVersions: [LineageNode!]!
+}
+
+type TaskSummary {
+  count: Int!
+  created: Int!
+  queued: Int!
+  started: Int!
+  stopping: Int!
+  stopped: Int!
+  complete: Int!
+  error: Int!
+  crashed: Int!
+}
+
+type Task {
+  id: ID!
+  project: ID!
+  number: Int!
+  "\"!<number>\""
+  counter: String!
+  step: String!
+  type: String!
+  "How parameters vary (valohai.yaml's variants), or, for manual search, the parameter sets."
+  variants: JSON
+  parameterSets: JSON
+  executionCount: Int!
+  batchSize: Int!
+  creator: String!
+  createdAt: Time!
+  "created, started, complete, stopping or stopped."
+  status: String!
+  stopRequested: Boolean!
+  executions: [ID!]!
+  summary: TaskSummary!
+}
+
+type Environment {
+  id: ID!
+  slug: String!
+  name: String!
+  cpus: Float!
+  memoryBytes: Int!
+  gpus: Int!
+  gpuModel: String
+  "USD per hour."
+  pricePerHour: String!
+  "Machines at once; 0: no limit."
+  maxScale: Int!
+  "Running executions per user; 0: no limit."
+  perUserQuota: Int!
+}
+
+type DeploymentFile {
+  endpoint: String!
+  name: String!
+  datum: ID!
+}
+
+type DeploymentVersion {
+  version: String!
+  files: [DeploymentFile!]!
+}
+
+type Deployment {
+  id: ID!
+  project: ID!
+  name: String!
+  versions: [DeploymentVersion!]!
+}
+
+type Token {
+  id: ID!
+  user: String!
+  name: String!
+  admin: Boolean!
+  createdAt: Time!
+  revoked: Boolean!
+}
+
+extend type Mutation {
+  "A dataset version; the dataset is created with its first version."
+  createDatasetVersion(input: CreateDatasetVersionInput!): DatasetVersionResult!
+  "Points a dataset alias at a version."
+  moveDatasetAlias(project: ID!, dataset: String!, alias: String!, version: String!): WriteResult!
+  "A deployment version: of deployment, or of a new deployment called name."
+  createDeploymentVersion(input: CreateDeploymentVersionInput!): DeploymentVersionResult!
+  "A machine type (server admins)."
+  createEnvironment(input: EnvironmentInput!): EnvironmentResult!
+  "Replaces an environment's spec (server admins)."
+  updateEnvironment(id: ID!, input: EnvironmentInput!): WriteResult!
+  "The project's default data store (a store URL)."
+  setDefaultStore(project: ID!, store: String!): WriteResult!
+}
+
+input CreateDatasetVersionInput {
+  project: ID!
+  dataset: String!
+  version: String!
+  "The base version or alias; none: from scratch."
+  from: String
+  add: [ID!]
+  exclude: [ID!]
+  "Aliases moved to the new version."
+  aliases: [String!]
+}
+
+type DatasetVersionResult {
+  dataset: ID!
+  version: String!
+  position: Position!
+}
+
+input DeploymentFileInput {
+  endpoint: String!
+  name: String!
+  datum: ID!
+}
+
+input CreateDeploymentVersionInput {
+  project: ID!
+  "An existing deployment; without it a new one called name is created."
+  deployment: ID
+  name: String
+  version: String!
+  commit: String
+  endpoints: [String!]!
+  files: [DeploymentFileInput!]
+}
+
+type DeploymentVersionResult {
+  deployment: ID!
+  version: String!
+  position: Position!
+}
+
+input EnvironmentInput {
+  "Only for createEnvironment."
+  slug: String
+  name: String!
+  cpus: Float!
+  memoryBytes: Int!
+  gpus: Int = 0
+  gpuModel: String
+  "USD per hour, a decimal number (\"0.9\")."
+  pricePerHour: String!
+  maxScale: Int = 0
+  perUserQuota: Int = 0
+}
+
+type EnvironmentResult {
+  id: ID!
+  position: Position!
+}
+
+type LogLine {
+  time: Time!
+  "stdout, stderr or status."
+  stream: String!
+  message: String!
+}
+
+extend type Subscription {
+  "An execution's log: the lines so far, then live ones, until the subscription ends. Logs are kept by the runner of this server, not in the event log."
+  executionLog(id: ID!): LogLine!
+  "An execution's metadata points: those recorded so far, then each as it is recorded, until the execution ends."
+  executionMetadata(id: ID!): MetadataPoint!
+}
+`, BuiltIn: false},
 	{Name: "../schema/schema.graphqls", Input: `# Strata's GraphQL API. Every request needs "Authorization: Bearer <token>".
 # Errors carry extensions.code: NOT_FOUND, CONFLICT, INVALID, UNAUTHENTICATED, FORBIDDEN
 # or INTERNAL.
@@ -2215,6 +3346,46 @@ func (ec *executionContext) childFields_AliasFact(ctx context.Context, field gra
 	return nil, fmt.Errorf("no field named %q was found under type AliasFact", field.Name)
 }
 
+func (ec *executionContext) childFields_Dataset(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Dataset_id(ctx, field)
+	case "project":
+		return ec.fieldContext_Dataset_project(ctx, field)
+	case "name":
+		return ec.fieldContext_Dataset_name(ctx, field)
+	case "properties":
+		return ec.fieldContext_Dataset_properties(ctx, field)
+	case "at":
+		return ec.fieldContext_Dataset_at(ctx, field)
+	case "from":
+		return ec.fieldContext_Dataset_from(ctx, field)
+	case "versions":
+		return ec.fieldContext_Dataset_versions(ctx, field)
+	case "aliases":
+		return ec.fieldContext_Dataset_aliases(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Dataset", field.Name)
+}
+
+func (ec *executionContext) childFields_DatasetAlias(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "alias":
+		return ec.fieldContext_DatasetAlias_alias(ctx, field)
+	case "version":
+		return ec.fieldContext_DatasetAlias_version(ctx, field)
+	case "previous":
+		return ec.fieldContext_DatasetAlias_previous(ctx, field)
+	case "at":
+		return ec.fieldContext_DatasetAlias_at(ctx, field)
+	case "from":
+		return ec.fieldContext_DatasetAlias_from(ctx, field)
+	case "to":
+		return ec.fieldContext_DatasetAlias_to(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DatasetAlias", field.Name)
+}
+
 func (ec *executionContext) childFields_DatasetVersion(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "dataset":
@@ -2237,6 +3408,18 @@ func (ec *executionContext) childFields_DatasetVersion(ctx context.Context, fiel
 		return ec.fieldContext_DatasetVersion_from(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DatasetVersion", field.Name)
+}
+
+func (ec *executionContext) childFields_DatasetVersionResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "dataset":
+		return ec.fieldContext_DatasetVersionResult_dataset(ctx, field)
+	case "version":
+		return ec.fieldContext_DatasetVersionResult_version(ctx, field)
+	case "position":
+		return ec.fieldContext_DatasetVersionResult_position(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DatasetVersionResult", field.Name)
 }
 
 func (ec *executionContext) childFields_Datum(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2271,6 +3454,54 @@ func (ec *executionContext) childFields_Datum(ctx context.Context, field graphql
 	return nil, fmt.Errorf("no field named %q was found under type Datum", field.Name)
 }
 
+func (ec *executionContext) childFields_Deployment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Deployment_id(ctx, field)
+	case "project":
+		return ec.fieldContext_Deployment_project(ctx, field)
+	case "name":
+		return ec.fieldContext_Deployment_name(ctx, field)
+	case "versions":
+		return ec.fieldContext_Deployment_versions(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Deployment", field.Name)
+}
+
+func (ec *executionContext) childFields_DeploymentFile(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "endpoint":
+		return ec.fieldContext_DeploymentFile_endpoint(ctx, field)
+	case "name":
+		return ec.fieldContext_DeploymentFile_name(ctx, field)
+	case "datum":
+		return ec.fieldContext_DeploymentFile_datum(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeploymentFile", field.Name)
+}
+
+func (ec *executionContext) childFields_DeploymentVersion(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "version":
+		return ec.fieldContext_DeploymentVersion_version(ctx, field)
+	case "files":
+		return ec.fieldContext_DeploymentVersion_files(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeploymentVersion", field.Name)
+}
+
+func (ec *executionContext) childFields_DeploymentVersionResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "deployment":
+		return ec.fieldContext_DeploymentVersionResult_deployment(ctx, field)
+	case "version":
+		return ec.fieldContext_DeploymentVersionResult_version(ctx, field)
+	case "position":
+		return ec.fieldContext_DeploymentVersionResult_position(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeploymentVersionResult", field.Name)
+}
+
 func (ec *executionContext) childFields_DigestChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "algorithm":
@@ -2281,6 +3512,42 @@ func (ec *executionContext) childFields_DigestChange(ctx context.Context, field 
 		return ec.fieldContext_DigestChange_after(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DigestChange", field.Name)
+}
+
+func (ec *executionContext) childFields_Environment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Environment_id(ctx, field)
+	case "slug":
+		return ec.fieldContext_Environment_slug(ctx, field)
+	case "name":
+		return ec.fieldContext_Environment_name(ctx, field)
+	case "cpus":
+		return ec.fieldContext_Environment_cpus(ctx, field)
+	case "memoryBytes":
+		return ec.fieldContext_Environment_memoryBytes(ctx, field)
+	case "gpus":
+		return ec.fieldContext_Environment_gpus(ctx, field)
+	case "gpuModel":
+		return ec.fieldContext_Environment_gpuModel(ctx, field)
+	case "pricePerHour":
+		return ec.fieldContext_Environment_pricePerHour(ctx, field)
+	case "maxScale":
+		return ec.fieldContext_Environment_maxScale(ctx, field)
+	case "perUserQuota":
+		return ec.fieldContext_Environment_perUserQuota(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Environment", field.Name)
+}
+
+func (ec *executionContext) childFields_EnvironmentResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_EnvironmentResult_id(ctx, field)
+	case "position":
+		return ec.fieldContext_EnvironmentResult_position(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EnvironmentResult", field.Name)
 }
 
 func (ec *executionContext) childFields_Event(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2435,6 +3702,22 @@ func (ec *executionContext) childFields_ExecutionResult(ctx context.Context, fie
 	return nil, fmt.Errorf("no field named %q was found under type ExecutionResult", field.Name)
 }
 
+func (ec *executionContext) childFields_Impact(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "executions":
+		return ec.fieldContext_Impact_executions(ctx, field)
+	case "datums":
+		return ec.fieldContext_Impact_datums(ctx, field)
+	case "datasetVersions":
+		return ec.fieldContext_Impact_datasetVersions(ctx, field)
+	case "aliases":
+		return ec.fieldContext_Impact_aliases(ctx, field)
+	case "deploymentVersions":
+		return ec.fieldContext_Impact_deploymentVersions(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Impact", field.Name)
+}
+
 func (ec *executionContext) childFields_InputFile(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "input":
@@ -2511,6 +3794,18 @@ func (ec *executionContext) childFields_LineageNode(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type LineageNode", field.Name)
 }
 
+func (ec *executionContext) childFields_LogLine(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "time":
+		return ec.fieldContext_LogLine_time(ctx, field)
+	case "stream":
+		return ec.fieldContext_LogLine_stream(ctx, field)
+	case "message":
+		return ec.fieldContext_LogLine_message(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LogLine", field.Name)
+}
+
 func (ec *executionContext) childFields_LogVerification(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "ok":
@@ -2537,6 +3832,30 @@ func (ec *executionContext) childFields_Member(ctx context.Context, field graphq
 		return ec.fieldContext_Member_role(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Member", field.Name)
+}
+
+func (ec *executionContext) childFields_Metadata(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "execution":
+		return ec.fieldContext_Metadata_execution(ctx, field)
+	case "points":
+		return ec.fieldContext_Metadata_points(ctx, field)
+	case "keys":
+		return ec.fieldContext_Metadata_keys(ctx, field)
+	case "latest":
+		return ec.fieldContext_Metadata_latest(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Metadata", field.Name)
+}
+
+func (ec *executionContext) childFields_MetadataPoint(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "time":
+		return ec.fieldContext_MetadataPoint_time(ctx, field)
+	case "values":
+		return ec.fieldContext_MetadataPoint_values(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MetadataPoint", field.Name)
 }
 
 func (ec *executionContext) childFields_Output(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2629,6 +3948,86 @@ func (ec *executionContext) childFields_StatusCount(ctx context.Context, field g
 		return ec.fieldContext_StatusCount_count(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type StatusCount", field.Name)
+}
+
+func (ec *executionContext) childFields_Task(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Task_id(ctx, field)
+	case "project":
+		return ec.fieldContext_Task_project(ctx, field)
+	case "number":
+		return ec.fieldContext_Task_number(ctx, field)
+	case "counter":
+		return ec.fieldContext_Task_counter(ctx, field)
+	case "step":
+		return ec.fieldContext_Task_step(ctx, field)
+	case "type":
+		return ec.fieldContext_Task_type(ctx, field)
+	case "variants":
+		return ec.fieldContext_Task_variants(ctx, field)
+	case "parameterSets":
+		return ec.fieldContext_Task_parameterSets(ctx, field)
+	case "executionCount":
+		return ec.fieldContext_Task_executionCount(ctx, field)
+	case "batchSize":
+		return ec.fieldContext_Task_batchSize(ctx, field)
+	case "creator":
+		return ec.fieldContext_Task_creator(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Task_createdAt(ctx, field)
+	case "status":
+		return ec.fieldContext_Task_status(ctx, field)
+	case "stopRequested":
+		return ec.fieldContext_Task_stopRequested(ctx, field)
+	case "executions":
+		return ec.fieldContext_Task_executions(ctx, field)
+	case "summary":
+		return ec.fieldContext_Task_summary(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Task", field.Name)
+}
+
+func (ec *executionContext) childFields_TaskSummary(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "count":
+		return ec.fieldContext_TaskSummary_count(ctx, field)
+	case "created":
+		return ec.fieldContext_TaskSummary_created(ctx, field)
+	case "queued":
+		return ec.fieldContext_TaskSummary_queued(ctx, field)
+	case "started":
+		return ec.fieldContext_TaskSummary_started(ctx, field)
+	case "stopping":
+		return ec.fieldContext_TaskSummary_stopping(ctx, field)
+	case "stopped":
+		return ec.fieldContext_TaskSummary_stopped(ctx, field)
+	case "complete":
+		return ec.fieldContext_TaskSummary_complete(ctx, field)
+	case "error":
+		return ec.fieldContext_TaskSummary_error(ctx, field)
+	case "crashed":
+		return ec.fieldContext_TaskSummary_crashed(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TaskSummary", field.Name)
+}
+
+func (ec *executionContext) childFields_Token(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Token_id(ctx, field)
+	case "user":
+		return ec.fieldContext_Token_user(ctx, field)
+	case "name":
+		return ec.fieldContext_Token_name(ctx, field)
+	case "admin":
+		return ec.fieldContext_Token_admin(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Token_createdAt(ctx, field)
+	case "revoked":
+		return ec.fieldContext_Token_revoked(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Token", field.Name)
 }
 
 func (ec *executionContext) childFields_TokenResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2803,6 +4202,48 @@ func (ec *executionContext) field_Mutation_addTags_args(ctx context.Context, raw
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createDatasetVersion_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (CreateDatasetVersionInput, error) {
+			return ec.unmarshalNCreateDatasetVersionInput2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐCreateDatasetVersionInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createDeploymentVersion_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (CreateDeploymentVersionInput, error) {
+			return ec.unmarshalNCreateDeploymentVersionInput2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐCreateDeploymentVersionInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createEnvironment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (EnvironmentInput, error) {
+			return ec.unmarshalNEnvironmentInput2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐEnvironmentInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createExecution_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2908,6 +4349,44 @@ func (ec *executionContext) field_Mutation_linkRepository_args(ctx context.Conte
 		return nil, err
 	}
 	args["url"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_moveDatasetAlias_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "project",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["project"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "dataset",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["dataset"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "alias",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["alias"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "version",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["version"] = arg3
 	return args, nil
 }
 
@@ -3021,6 +4500,28 @@ func (ec *executionContext) field_Mutation_setAlias_args(ctx context.Context, ra
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_setDefaultStore_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "project",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["project"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "store",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["store"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_setMember_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3062,6 +4563,28 @@ func (ec *executionContext) field_Mutation_stopExecution_args(ctx context.Contex
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateEnvironment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (EnvironmentInput, error) {
+			return ec.unmarshalNEnvironmentInput2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐEnvironmentInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
 	return args, nil
 }
 
@@ -3199,7 +4722,87 @@ func (ec *executionContext) field_Query_datasetVersion_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_dataset_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "project",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["project"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "name",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["name"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "asOf",
+		func(ctx context.Context, v any) (*AsOf, error) {
+			return ec.unmarshalOAsOf2ᚖgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐAsOf(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["asOf"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_datasets_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "project",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["project"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "asOf",
+		func(ctx context.Context, v any) (*AsOf, error) {
+			return ec.unmarshalOAsOf2ᚖgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐAsOf(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["asOf"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_datum_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_deployment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_environment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
@@ -3327,6 +4930,44 @@ func (ec *executionContext) field_Query_executions_args(ctx context.Context, raw
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_impact_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "node",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["node"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "project",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["project"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "url",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["url"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "changedOnly",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["changedOnly"] = arg3
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_lineage_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3365,6 +5006,20 @@ func (ec *executionContext) field_Query_lineage_args(ctx context.Context, rawArg
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_metadata_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "execution",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["execution"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_project_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3376,6 +5031,34 @@ func (ec *executionContext) field_Query_project_args(ctx context.Context, rawArg
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_task_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_tasks_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "project",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["project"] = arg0
 	return args, nil
 }
 
@@ -3398,6 +5081,34 @@ func (ec *executionContext) field_Subscription_events_args(ctx context.Context, 
 		return nil, err
 	}
 	args["project"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_executionLog_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_executionMetadata_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -3696,6 +5407,346 @@ func (ec *executionContext) fieldContext_AliasFact_to(_ context.Context, field g
 	return graphql.NewScalarFieldContext("AliasFact", field, false, false, "Position")
 }
 
+func (ec *executionContext) _Dataset_id(ctx context.Context, field graphql.CollectedField, obj *Dataset) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Dataset_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Dataset_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Dataset", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Dataset_project(ctx context.Context, field graphql.CollectedField, obj *Dataset) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Dataset_project(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Project, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Dataset_project(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Dataset", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Dataset_name(ctx context.Context, field graphql.CollectedField, obj *Dataset) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Dataset_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Dataset_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Dataset", field, false, false, "String")
+}
+
+func (ec *executionContext) _Dataset_properties(ctx context.Context, field graphql.CollectedField, obj *Dataset) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Dataset_properties(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Properties, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOJSON2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Dataset_properties(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Dataset", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _Dataset_at(ctx context.Context, field graphql.CollectedField, obj *Dataset) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Dataset_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Dataset_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Dataset", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Dataset_from(ctx context.Context, field graphql.CollectedField, obj *Dataset) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Dataset_from(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.From, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v uint64) graphql.Marshaler {
+			return ec.marshalNPosition2uint64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Dataset_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Dataset", field, false, false, "Position")
+}
+
+func (ec *executionContext) _Dataset_versions(ctx context.Context, field graphql.CollectedField, obj *Dataset) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Dataset_versions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Versions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []DatasetVersion) graphql.Marshaler {
+			return ec.marshalNDatasetVersion2ᚕgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐDatasetVersionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Dataset_versions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Dataset",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DatasetVersion(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Dataset_aliases(ctx context.Context, field graphql.CollectedField, obj *Dataset) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Dataset_aliases(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Aliases, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []DatasetAlias) graphql.Marshaler {
+			return ec.marshalNDatasetAlias2ᚕgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐDatasetAliasᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Dataset_aliases(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Dataset",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DatasetAlias(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DatasetAlias_alias(ctx context.Context, field graphql.CollectedField, obj *DatasetAlias) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DatasetAlias_alias(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Alias, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DatasetAlias_alias(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DatasetAlias", field, false, false, "String")
+}
+
+func (ec *executionContext) _DatasetAlias_version(ctx context.Context, field graphql.CollectedField, obj *DatasetAlias) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DatasetAlias_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DatasetAlias_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DatasetAlias", field, false, false, "String")
+}
+
+func (ec *executionContext) _DatasetAlias_previous(ctx context.Context, field graphql.CollectedField, obj *DatasetAlias) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DatasetAlias_previous(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Previous, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DatasetAlias_previous(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DatasetAlias", field, false, false, "String")
+}
+
+func (ec *executionContext) _DatasetAlias_at(ctx context.Context, field graphql.CollectedField, obj *DatasetAlias) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DatasetAlias_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DatasetAlias_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DatasetAlias", field, false, false, "Time")
+}
+
+func (ec *executionContext) _DatasetAlias_from(ctx context.Context, field graphql.CollectedField, obj *DatasetAlias) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DatasetAlias_from(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.From, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v uint64) graphql.Marshaler {
+			return ec.marshalNPosition2uint64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DatasetAlias_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DatasetAlias", field, false, false, "Position")
+}
+
+func (ec *executionContext) _DatasetAlias_to(ctx context.Context, field graphql.CollectedField, obj *DatasetAlias) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DatasetAlias_to(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.To, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *uint64) graphql.Marshaler {
+			return ec.marshalOPosition2ᚖuint64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DatasetAlias_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DatasetAlias", field, false, false, "Position")
+}
+
 func (ec *executionContext) _DatasetVersion_dataset(ctx context.Context, field graphql.CollectedField, obj *DatasetVersion) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3901,6 +5952,75 @@ func (ec *executionContext) _DatasetVersion_from(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_DatasetVersion_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DatasetVersion", field, false, false, "Position")
+}
+
+func (ec *executionContext) _DatasetVersionResult_dataset(ctx context.Context, field graphql.CollectedField, obj *DatasetVersionResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DatasetVersionResult_dataset(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Dataset, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DatasetVersionResult_dataset(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DatasetVersionResult", field, false, false, "ID")
+}
+
+func (ec *executionContext) _DatasetVersionResult_version(ctx context.Context, field graphql.CollectedField, obj *DatasetVersionResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DatasetVersionResult_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DatasetVersionResult_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DatasetVersionResult", field, false, false, "String")
+}
+
+func (ec *executionContext) _DatasetVersionResult_position(ctx context.Context, field graphql.CollectedField, obj *DatasetVersionResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DatasetVersionResult_position(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Position, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v uint64) graphql.Marshaler {
+			return ec.marshalNPosition2uint64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DatasetVersionResult_position(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DatasetVersionResult", field, false, false, "Position")
 }
 
 func (ec *executionContext) _Datum_id(ctx context.Context, field graphql.CollectedField, obj *Datum) (ret graphql.Marshaler) {
@@ -4202,6 +6322,300 @@ func (ec *executionContext) fieldContext_Datum_purged(_ context.Context, field g
 	return graphql.NewScalarFieldContext("Datum", field, false, false, "Boolean")
 }
 
+func (ec *executionContext) _Deployment_id(ctx context.Context, field graphql.CollectedField, obj *Deployment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Deployment_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Deployment_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Deployment", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Deployment_project(ctx context.Context, field graphql.CollectedField, obj *Deployment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Deployment_project(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Project, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Deployment_project(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Deployment", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Deployment_name(ctx context.Context, field graphql.CollectedField, obj *Deployment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Deployment_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Deployment_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Deployment", field, false, false, "String")
+}
+
+func (ec *executionContext) _Deployment_versions(ctx context.Context, field graphql.CollectedField, obj *Deployment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Deployment_versions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Versions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []DeploymentVersion) graphql.Marshaler {
+			return ec.marshalNDeploymentVersion2ᚕgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐDeploymentVersionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Deployment_versions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Deployment",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DeploymentVersion(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DeploymentFile_endpoint(ctx context.Context, field graphql.CollectedField, obj *DeploymentFile) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeploymentFile_endpoint(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Endpoint, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeploymentFile_endpoint(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeploymentFile", field, false, false, "String")
+}
+
+func (ec *executionContext) _DeploymentFile_name(ctx context.Context, field graphql.CollectedField, obj *DeploymentFile) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeploymentFile_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeploymentFile_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeploymentFile", field, false, false, "String")
+}
+
+func (ec *executionContext) _DeploymentFile_datum(ctx context.Context, field graphql.CollectedField, obj *DeploymentFile) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeploymentFile_datum(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Datum, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeploymentFile_datum(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeploymentFile", field, false, false, "ID")
+}
+
+func (ec *executionContext) _DeploymentVersion_version(ctx context.Context, field graphql.CollectedField, obj *DeploymentVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeploymentVersion_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeploymentVersion_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeploymentVersion", field, false, false, "String")
+}
+
+func (ec *executionContext) _DeploymentVersion_files(ctx context.Context, field graphql.CollectedField, obj *DeploymentVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeploymentVersion_files(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Files, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []DeploymentFile) graphql.Marshaler {
+			return ec.marshalNDeploymentFile2ᚕgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐDeploymentFileᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeploymentVersion_files(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DeploymentVersion",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DeploymentFile(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DeploymentVersionResult_deployment(ctx context.Context, field graphql.CollectedField, obj *DeploymentVersionResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeploymentVersionResult_deployment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Deployment, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeploymentVersionResult_deployment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeploymentVersionResult", field, false, false, "ID")
+}
+
+func (ec *executionContext) _DeploymentVersionResult_version(ctx context.Context, field graphql.CollectedField, obj *DeploymentVersionResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeploymentVersionResult_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeploymentVersionResult_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeploymentVersionResult", field, false, false, "String")
+}
+
+func (ec *executionContext) _DeploymentVersionResult_position(ctx context.Context, field graphql.CollectedField, obj *DeploymentVersionResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeploymentVersionResult_position(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Position, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v uint64) graphql.Marshaler {
+			return ec.marshalNPosition2uint64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeploymentVersionResult_position(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeploymentVersionResult", field, false, false, "Position")
+}
+
 func (ec *executionContext) _DigestChange_algorithm(ctx context.Context, field graphql.CollectedField, obj *DigestChange) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4269,6 +6683,282 @@ func (ec *executionContext) _DigestChange_after(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_DigestChange_after(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DigestChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _Environment_id(ctx context.Context, field graphql.CollectedField, obj *Environment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Environment_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Environment_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Environment", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Environment_slug(ctx context.Context, field graphql.CollectedField, obj *Environment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Environment_slug(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Slug, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Environment_slug(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Environment", field, false, false, "String")
+}
+
+func (ec *executionContext) _Environment_name(ctx context.Context, field graphql.CollectedField, obj *Environment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Environment_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Environment_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Environment", field, false, false, "String")
+}
+
+func (ec *executionContext) _Environment_cpus(ctx context.Context, field graphql.CollectedField, obj *Environment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Environment_cpus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cpus, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Environment_cpus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Environment", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Environment_memoryBytes(ctx context.Context, field graphql.CollectedField, obj *Environment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Environment_memoryBytes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MemoryBytes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Environment_memoryBytes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Environment", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Environment_gpus(ctx context.Context, field graphql.CollectedField, obj *Environment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Environment_gpus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Gpus, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Environment_gpus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Environment", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Environment_gpuModel(ctx context.Context, field graphql.CollectedField, obj *Environment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Environment_gpuModel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.GpuModel, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Environment_gpuModel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Environment", field, false, false, "String")
+}
+
+func (ec *executionContext) _Environment_pricePerHour(ctx context.Context, field graphql.CollectedField, obj *Environment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Environment_pricePerHour(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PricePerHour, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Environment_pricePerHour(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Environment", field, false, false, "String")
+}
+
+func (ec *executionContext) _Environment_maxScale(ctx context.Context, field graphql.CollectedField, obj *Environment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Environment_maxScale(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MaxScale, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Environment_maxScale(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Environment", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Environment_perUserQuota(ctx context.Context, field graphql.CollectedField, obj *Environment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Environment_perUserQuota(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PerUserQuota, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Environment_perUserQuota(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Environment", field, false, false, "Int")
+}
+
+func (ec *executionContext) _EnvironmentResult_id(ctx context.Context, field graphql.CollectedField, obj *EnvironmentResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EnvironmentResult_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EnvironmentResult_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EnvironmentResult", field, false, false, "ID")
+}
+
+func (ec *executionContext) _EnvironmentResult_position(ctx context.Context, field graphql.CollectedField, obj *EnvironmentResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EnvironmentResult_position(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Position, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v uint64) graphql.Marshaler {
+			return ec.marshalNPosition2uint64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EnvironmentResult_position(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EnvironmentResult", field, false, false, "Position")
 }
 
 func (ec *executionContext) _Event_position(ctx context.Context, field graphql.CollectedField, obj *Event) (ret graphql.Marshaler) {
@@ -5686,6 +8376,166 @@ func (ec *executionContext) fieldContext_ExecutionResult_position(_ context.Cont
 	return graphql.NewScalarFieldContext("ExecutionResult", field, false, false, "Position")
 }
 
+func (ec *executionContext) _Impact_executions(ctx context.Context, field graphql.CollectedField, obj *Impact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Impact_executions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Executions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []LineageNode) graphql.Marshaler {
+			return ec.marshalNLineageNode2ᚕgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐLineageNodeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Impact_executions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Impact",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LineageNode(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Impact_datums(ctx context.Context, field graphql.CollectedField, obj *Impact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Impact_datums(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Datums, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []LineageNode) graphql.Marshaler {
+			return ec.marshalNLineageNode2ᚕgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐLineageNodeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Impact_datums(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Impact",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LineageNode(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Impact_datasetVersions(ctx context.Context, field graphql.CollectedField, obj *Impact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Impact_datasetVersions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DatasetVersions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []LineageNode) graphql.Marshaler {
+			return ec.marshalNLineageNode2ᚕgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐLineageNodeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Impact_datasetVersions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Impact",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LineageNode(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Impact_aliases(ctx context.Context, field graphql.CollectedField, obj *Impact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Impact_aliases(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Aliases, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []LineageNode) graphql.Marshaler {
+			return ec.marshalNLineageNode2ᚕgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐLineageNodeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Impact_aliases(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Impact",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LineageNode(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Impact_deploymentVersions(ctx context.Context, field graphql.CollectedField, obj *Impact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Impact_deploymentVersions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeploymentVersions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []LineageNode) graphql.Marshaler {
+			return ec.marshalNLineageNode2ᚕgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐLineageNodeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Impact_deploymentVersions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Impact",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LineageNode(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _InputFile_input(ctx context.Context, field graphql.CollectedField, obj *InputFile) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6242,6 +9092,75 @@ func (ec *executionContext) fieldContext_LineageNode_from(_ context.Context, fie
 	return graphql.NewScalarFieldContext("LineageNode", field, false, false, "Position")
 }
 
+func (ec *executionContext) _LogLine_time(ctx context.Context, field graphql.CollectedField, obj *LogLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LogLine_time(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Time, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LogLine_time(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LogLine", field, false, false, "Time")
+}
+
+func (ec *executionContext) _LogLine_stream(ctx context.Context, field graphql.CollectedField, obj *LogLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LogLine_stream(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Stream, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LogLine_stream(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LogLine", field, false, false, "String")
+}
+
+func (ec *executionContext) _LogLine_message(ctx context.Context, field graphql.CollectedField, obj *LogLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LogLine_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LogLine_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LogLine", field, false, false, "String")
+}
+
 func (ec *executionContext) _LogVerification_ok(ctx context.Context, field graphql.CollectedField, obj *LogVerification) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6424,6 +9343,153 @@ func (ec *executionContext) _Member_role(ctx context.Context, field graphql.Coll
 }
 func (ec *executionContext) fieldContext_Member_role(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Member", field, false, false, "Role")
+}
+
+func (ec *executionContext) _Metadata_execution(ctx context.Context, field graphql.CollectedField, obj *Metadata) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Metadata_execution(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Execution, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Metadata_execution(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Metadata", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Metadata_points(ctx context.Context, field graphql.CollectedField, obj *Metadata) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Metadata_points(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Points, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []MetadataPoint) graphql.Marshaler {
+			return ec.marshalNMetadataPoint2ᚕgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐMetadataPointᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Metadata_points(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Metadata",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MetadataPoint(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Metadata_keys(ctx context.Context, field graphql.CollectedField, obj *Metadata) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Metadata_keys(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Keys, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Metadata_keys(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Metadata", field, false, false, "String")
+}
+
+func (ec *executionContext) _Metadata_latest(ctx context.Context, field graphql.CollectedField, obj *Metadata) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Metadata_latest(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Latest, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalNJSON2interface(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Metadata_latest(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Metadata", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _MetadataPoint_time(ctx context.Context, field graphql.CollectedField, obj *MetadataPoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MetadataPoint_time(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Time, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MetadataPoint_time(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MetadataPoint", field, false, false, "Time")
+}
+
+func (ec *executionContext) _MetadataPoint_values(ctx context.Context, field graphql.CollectedField, obj *MetadataPoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MetadataPoint_values(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Values, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalNJSON2interface(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MetadataPoint_values(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MetadataPoint", field, false, false, "JSON")
 }
 
 func (ec *executionContext) _Mutation_createProject(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -7036,6 +10102,270 @@ func (ec *executionContext) fieldContext_Mutation_purgeDatum(ctx context.Context
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_purgeDatum_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createDatasetVersion(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createDatasetVersion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateDatasetVersion(ctx, fc.Args["input"].(CreateDatasetVersionInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *DatasetVersionResult) graphql.Marshaler {
+			return ec.marshalNDatasetVersionResult2ᚖgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐDatasetVersionResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createDatasetVersion(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DatasetVersionResult(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createDatasetVersion_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_moveDatasetAlias(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_moveDatasetAlias(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().MoveDatasetAlias(ctx, fc.Args["project"].(string), fc.Args["dataset"].(string), fc.Args["alias"].(string), fc.Args["version"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *WriteResult) graphql.Marshaler {
+			return ec.marshalNWriteResult2ᚖgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐWriteResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_moveDatasetAlias(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WriteResult(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_moveDatasetAlias_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createDeploymentVersion(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createDeploymentVersion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateDeploymentVersion(ctx, fc.Args["input"].(CreateDeploymentVersionInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *DeploymentVersionResult) graphql.Marshaler {
+			return ec.marshalNDeploymentVersionResult2ᚖgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐDeploymentVersionResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createDeploymentVersion(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DeploymentVersionResult(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createDeploymentVersion_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createEnvironment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createEnvironment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateEnvironment(ctx, fc.Args["input"].(EnvironmentInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *EnvironmentResult) graphql.Marshaler {
+			return ec.marshalNEnvironmentResult2ᚖgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐEnvironmentResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createEnvironment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EnvironmentResult(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createEnvironment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateEnvironment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateEnvironment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateEnvironment(ctx, fc.Args["id"].(string), fc.Args["input"].(EnvironmentInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *WriteResult) graphql.Marshaler {
+			return ec.marshalNWriteResult2ᚖgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐWriteResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateEnvironment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WriteResult(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateEnvironment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setDefaultStore(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setDefaultStore(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetDefaultStore(ctx, fc.Args["project"].(string), fc.Args["store"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *WriteResult) graphql.Marshaler {
+			return ec.marshalNWriteResult2ᚖgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐWriteResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setDefaultStore(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WriteResult(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setDefaultStore_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -8093,6 +11423,422 @@ func (ec *executionContext) fieldContext_Query_verifyLog(_ context.Context, fiel
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_metadata(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_metadata(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Metadata(ctx, fc.Args["execution"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *Metadata) graphql.Marshaler {
+			return ec.marshalNMetadata2ᚖgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐMetadata(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_metadata(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Metadata(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_metadata_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_datasets(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_datasets(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Datasets(ctx, fc.Args["project"].(string), fc.Args["asOf"].(*AsOf))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []Dataset) graphql.Marshaler {
+			return ec.marshalNDataset2ᚕgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐDatasetᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_datasets(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Dataset(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_datasets_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_dataset(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_dataset(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Dataset(ctx, fc.Args["project"].(string), fc.Args["name"].(string), fc.Args["asOf"].(*AsOf))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *Dataset) graphql.Marshaler {
+			return ec.marshalNDataset2ᚖgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐDataset(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_dataset(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Dataset(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_dataset_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_impact(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_impact(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Impact(ctx, fc.Args["node"].(*string), fc.Args["project"].(*string), fc.Args["url"].(*string), fc.Args["changedOnly"].(*bool))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *Impact) graphql.Marshaler {
+			return ec.marshalNImpact2ᚖgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐImpact(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_impact(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Impact(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_impact_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_tasks(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_tasks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Tasks(ctx, fc.Args["project"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []Task) graphql.Marshaler {
+			return ec.marshalNTask2ᚕgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐTaskᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_tasks(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Task(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_tasks_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_task(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_task(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Task(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *Task) graphql.Marshaler {
+			return ec.marshalNTask2ᚖgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐTask(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_task(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Task(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_task_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_environments(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_environments(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Environments(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []Environment) graphql.Marshaler {
+			return ec.marshalNEnvironment2ᚕgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐEnvironmentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_environments(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Environment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_environment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_environment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Environment(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *Environment) graphql.Marshaler {
+			return ec.marshalNEnvironment2ᚖgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐEnvironment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_environment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Environment(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_environment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_deployment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_deployment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Deployment(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *Deployment) graphql.Marshaler {
+			return ec.marshalNDeployment2ᚖgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐDeployment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_deployment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Deployment(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_deployment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_tokens(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_tokens(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Tokens(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []Token) graphql.Marshaler {
+			return ec.marshalNToken2ᚕgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐTokenᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_tokens(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Token(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8347,6 +12093,816 @@ func (ec *executionContext) fieldContext_Subscription_execution(ctx context.Cont
 		return fc, err
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_executionLog(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_executionLog(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().ExecutionLog(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *LogLine) graphql.Marshaler {
+			return ec.marshalNLogLine2ᚖgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐLogLine(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_executionLog(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LogLine(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_executionLog_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_executionMetadata(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_executionMetadata(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().ExecutionMetadata(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *MetadataPoint) graphql.Marshaler {
+			return ec.marshalNMetadataPoint2ᚖgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐMetadataPoint(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_executionMetadata(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MetadataPoint(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_executionMetadata_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Task_id(ctx context.Context, field graphql.CollectedField, obj *Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Task_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Task_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Task", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Task_project(ctx context.Context, field graphql.CollectedField, obj *Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Task_project(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Project, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Task_project(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Task", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Task_number(ctx context.Context, field graphql.CollectedField, obj *Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Task_number(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Number, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Task_number(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Task", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Task_counter(ctx context.Context, field graphql.CollectedField, obj *Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Task_counter(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Counter, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Task_counter(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Task", field, false, false, "String")
+}
+
+func (ec *executionContext) _Task_step(ctx context.Context, field graphql.CollectedField, obj *Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Task_step(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Step, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Task_step(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Task", field, false, false, "String")
+}
+
+func (ec *executionContext) _Task_type(ctx context.Context, field graphql.CollectedField, obj *Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Task_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Task_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Task", field, false, false, "String")
+}
+
+func (ec *executionContext) _Task_variants(ctx context.Context, field graphql.CollectedField, obj *Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Task_variants(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Variants, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOJSON2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Task_variants(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Task", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _Task_parameterSets(ctx context.Context, field graphql.CollectedField, obj *Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Task_parameterSets(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ParameterSets, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOJSON2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Task_parameterSets(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Task", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _Task_executionCount(ctx context.Context, field graphql.CollectedField, obj *Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Task_executionCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExecutionCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Task_executionCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Task", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Task_batchSize(ctx context.Context, field graphql.CollectedField, obj *Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Task_batchSize(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BatchSize, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Task_batchSize(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Task", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Task_creator(ctx context.Context, field graphql.CollectedField, obj *Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Task_creator(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Creator, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Task_creator(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Task", field, false, false, "String")
+}
+
+func (ec *executionContext) _Task_createdAt(ctx context.Context, field graphql.CollectedField, obj *Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Task_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Task_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Task", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Task_status(ctx context.Context, field graphql.CollectedField, obj *Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Task_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Task_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Task", field, false, false, "String")
+}
+
+func (ec *executionContext) _Task_stopRequested(ctx context.Context, field graphql.CollectedField, obj *Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Task_stopRequested(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StopRequested, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Task_stopRequested(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Task", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Task_executions(ctx context.Context, field graphql.CollectedField, obj *Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Task_executions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Executions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNID2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Task_executions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Task", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Task_summary(ctx context.Context, field graphql.CollectedField, obj *Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Task_summary(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Summary, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *TaskSummary) graphql.Marshaler {
+			return ec.marshalNTaskSummary2ᚖgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐTaskSummary(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Task_summary(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Task",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TaskSummary(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TaskSummary_count(ctx context.Context, field graphql.CollectedField, obj *TaskSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskSummary_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaskSummary_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaskSummary", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TaskSummary_created(ctx context.Context, field graphql.CollectedField, obj *TaskSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskSummary_created(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Created, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaskSummary_created(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaskSummary", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TaskSummary_queued(ctx context.Context, field graphql.CollectedField, obj *TaskSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskSummary_queued(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Queued, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaskSummary_queued(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaskSummary", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TaskSummary_started(ctx context.Context, field graphql.CollectedField, obj *TaskSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskSummary_started(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Started, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaskSummary_started(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaskSummary", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TaskSummary_stopping(ctx context.Context, field graphql.CollectedField, obj *TaskSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskSummary_stopping(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Stopping, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaskSummary_stopping(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaskSummary", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TaskSummary_stopped(ctx context.Context, field graphql.CollectedField, obj *TaskSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskSummary_stopped(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Stopped, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaskSummary_stopped(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaskSummary", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TaskSummary_complete(ctx context.Context, field graphql.CollectedField, obj *TaskSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskSummary_complete(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Complete, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaskSummary_complete(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaskSummary", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TaskSummary_error(ctx context.Context, field graphql.CollectedField, obj *TaskSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskSummary_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaskSummary_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaskSummary", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TaskSummary_crashed(ctx context.Context, field graphql.CollectedField, obj *TaskSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskSummary_crashed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Crashed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaskSummary_crashed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaskSummary", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Token_id(ctx context.Context, field graphql.CollectedField, obj *Token) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Token_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Token_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Token", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Token_user(ctx context.Context, field graphql.CollectedField, obj *Token) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Token_user(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.User, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Token_user(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Token", field, false, false, "String")
+}
+
+func (ec *executionContext) _Token_name(ctx context.Context, field graphql.CollectedField, obj *Token) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Token_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Token_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Token", field, false, false, "String")
+}
+
+func (ec *executionContext) _Token_admin(ctx context.Context, field graphql.CollectedField, obj *Token) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Token_admin(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Admin, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Token_admin(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Token", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Token_createdAt(ctx context.Context, field graphql.CollectedField, obj *Token) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Token_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Token_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Token", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Token_revoked(ctx context.Context, field graphql.CollectedField, obj *Token) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Token_revoked(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Revoked, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Token_revoked(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Token", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _TokenResult_id(ctx context.Context, field graphql.CollectedField, obj *TokenResult) (ret graphql.Marshaler) {
@@ -9655,6 +14211,174 @@ func UnmarshalAsOf(ctx context.Context, raw any) (AsOf, error) {
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputCreateDatasetVersionInput(ctx context.Context, obj any) (CreateDatasetVersionInput, error) {
+	var it CreateDatasetVersionInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"project", "dataset", "version", "from", "add", "exclude", "aliases"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "project":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("project"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Project = data
+		case "dataset":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dataset"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Dataset = data
+		case "version":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("version"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Version = data
+		case "from":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("from"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.From = data
+		case "add":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("add"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Add = data
+		case "exclude":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exclude"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Exclude = data
+		case "aliases":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("aliases"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Aliases = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateDatasetVersionInput unmarshals raw into the CreateDatasetVersionInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateDatasetVersionInput(ctx context.Context, raw any) (CreateDatasetVersionInput, error) {
+	var out CreateDatasetVersionInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateDatasetVersionInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputCreateDeploymentVersionInput(ctx context.Context, obj any) (CreateDeploymentVersionInput, error) {
+	var it CreateDeploymentVersionInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"project", "deployment", "name", "version", "commit", "endpoints", "files"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "project":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("project"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Project = data
+		case "deployment":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("deployment"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Deployment = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "version":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("version"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Version = data
+		case "commit":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("commit"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Commit = data
+		case "endpoints":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endpoints"))
+			data, err := ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Endpoints = data
+		case "files":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("files"))
+			data, err := ec.unmarshalODeploymentFileInput2ᚕgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐDeploymentFileInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Files = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateDeploymentVersionInput unmarshals raw into the CreateDeploymentVersionInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateDeploymentVersionInput(ctx context.Context, raw any) (CreateDeploymentVersionInput, error) {
+	var out CreateDeploymentVersionInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateDeploymentVersionInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCreateExecutionInput(ctx context.Context, obj any) (CreateExecutionInput, error) {
 	var it CreateExecutionInput
 	if obj == nil {
@@ -9880,6 +14604,170 @@ func (ec *executionContext) unmarshalInputCreateTokenInput(ctx context.Context, 
 func UnmarshalCreateTokenInput(ctx context.Context, raw any) (CreateTokenInput, error) {
 	var out CreateTokenInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateTokenInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputDeploymentFileInput(ctx context.Context, obj any) (DeploymentFileInput, error) {
+	var it DeploymentFileInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"endpoint", "name", "datum"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "endpoint":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endpoint"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Endpoint = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "datum":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("datum"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Datum = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalDeploymentFileInput unmarshals raw into the DeploymentFileInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDeploymentFileInput(ctx context.Context, raw any) (DeploymentFileInput, error) {
+	var out DeploymentFileInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DeploymentFileInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputEnvironmentInput(ctx context.Context, obj any) (EnvironmentInput, error) {
+	var it EnvironmentInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["gpus"]; !present {
+		asMap["gpus"] = 0
+	}
+	if _, present := asMap["maxScale"]; !present {
+		asMap["maxScale"] = 0
+	}
+	if _, present := asMap["perUserQuota"]; !present {
+		asMap["perUserQuota"] = 0
+	}
+
+	fieldsInOrder := [...]string{"slug", "name", "cpus", "memoryBytes", "gpus", "gpuModel", "pricePerHour", "maxScale", "perUserQuota"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "slug":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("slug"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Slug = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "cpus":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cpus"))
+			data, err := ec.unmarshalNFloat2float64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Cpus = data
+		case "memoryBytes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("memoryBytes"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MemoryBytes = data
+		case "gpus":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("gpus"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Gpus = data
+		case "gpuModel":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("gpuModel"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GpuModel = data
+		case "pricePerHour":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pricePerHour"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PricePerHour = data
+		case "maxScale":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("maxScale"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaxScale = data
+		case "perUserQuota":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("perUserQuota"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PerUserQuota = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalEnvironmentInput unmarshals raw into the EnvironmentInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalEnvironmentInput(ctx context.Context, raw any) (EnvironmentInput, error) {
+	var out EnvironmentInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "EnvironmentInput", raw, &out)
 	return out, err
 }
 
@@ -10293,6 +15181,132 @@ func (ec *executionContext) _AliasFact(ctx context.Context, sel ast.SelectionSet
 	return out
 }
 
+var datasetImplementors = []string{"Dataset"}
+
+func (ec *executionContext) _Dataset(ctx context.Context, sel ast.SelectionSet, obj *Dataset) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, datasetImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Dataset")
+		case "id":
+			out.Values[i] = ec._Dataset_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "project":
+			out.Values[i] = ec._Dataset_project(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._Dataset_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "properties":
+			out.Values[i] = ec._Dataset_properties(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "at":
+			out.Values[i] = ec._Dataset_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "from":
+			out.Values[i] = ec._Dataset_from(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "versions":
+			out.Values[i] = ec._Dataset_versions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "aliases":
+			out.Values[i] = ec._Dataset_aliases(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var datasetAliasImplementors = []string{"DatasetAlias"}
+
+func (ec *executionContext) _DatasetAlias(ctx context.Context, sel ast.SelectionSet, obj *DatasetAlias) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, datasetAliasImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DatasetAlias")
+		case "alias":
+			out.Values[i] = ec._DatasetAlias_alias(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "version":
+			out.Values[i] = ec._DatasetAlias_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "previous":
+			out.Values[i] = ec._DatasetAlias_previous(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "at":
+			out.Values[i] = ec._DatasetAlias_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "from":
+			out.Values[i] = ec._DatasetAlias_from(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "to":
+			out.Values[i] = ec._DatasetAlias_to(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var datasetVersionImplementors = []string{"DatasetVersion"}
 
 func (ec *executionContext) _DatasetVersion(ctx context.Context, sel ast.SelectionSet, obj *DatasetVersion) graphql.Marshaler {
@@ -10346,6 +15360,49 @@ func (ec *executionContext) _DatasetVersion(ctx context.Context, sel ast.Selecti
 			}
 		case "from":
 			out.Values[i] = ec._DatasetVersion_from(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var datasetVersionResultImplementors = []string{"DatasetVersionResult"}
+
+func (ec *executionContext) _DatasetVersionResult(ctx context.Context, sel ast.SelectionSet, obj *DatasetVersionResult) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, datasetVersionResultImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DatasetVersionResult")
+		case "dataset":
+			out.Values[i] = ec._DatasetVersionResult_dataset(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "version":
+			out.Values[i] = ec._DatasetVersionResult_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "position":
+			out.Values[i] = ec._DatasetVersionResult_position(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -10459,6 +15516,178 @@ func (ec *executionContext) _Datum(ctx context.Context, sel ast.SelectionSet, ob
 	return out
 }
 
+var deploymentImplementors = []string{"Deployment"}
+
+func (ec *executionContext) _Deployment(ctx context.Context, sel ast.SelectionSet, obj *Deployment) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, deploymentImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Deployment")
+		case "id":
+			out.Values[i] = ec._Deployment_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "project":
+			out.Values[i] = ec._Deployment_project(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._Deployment_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "versions":
+			out.Values[i] = ec._Deployment_versions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var deploymentFileImplementors = []string{"DeploymentFile"}
+
+func (ec *executionContext) _DeploymentFile(ctx context.Context, sel ast.SelectionSet, obj *DeploymentFile) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, deploymentFileImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DeploymentFile")
+		case "endpoint":
+			out.Values[i] = ec._DeploymentFile_endpoint(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._DeploymentFile_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "datum":
+			out.Values[i] = ec._DeploymentFile_datum(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var deploymentVersionImplementors = []string{"DeploymentVersion"}
+
+func (ec *executionContext) _DeploymentVersion(ctx context.Context, sel ast.SelectionSet, obj *DeploymentVersion) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, deploymentVersionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DeploymentVersion")
+		case "version":
+			out.Values[i] = ec._DeploymentVersion_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "files":
+			out.Values[i] = ec._DeploymentVersion_files(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var deploymentVersionResultImplementors = []string{"DeploymentVersionResult"}
+
+func (ec *executionContext) _DeploymentVersionResult(ctx context.Context, sel ast.SelectionSet, obj *DeploymentVersionResult) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, deploymentVersionResultImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DeploymentVersionResult")
+		case "deployment":
+			out.Values[i] = ec._DeploymentVersionResult_deployment(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "version":
+			out.Values[i] = ec._DeploymentVersionResult_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "position":
+			out.Values[i] = ec._DeploymentVersionResult_position(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var digestChangeImplementors = []string{"DigestChange"}
 
 func (ec *executionContext) _DigestChange(ctx context.Context, sel ast.SelectionSet, obj *DigestChange) graphql.Marshaler {
@@ -10482,6 +15711,122 @@ func (ec *executionContext) _DigestChange(ctx context.Context, sel ast.Selection
 			}
 		case "after":
 			out.Values[i] = ec._DigestChange_after(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var environmentImplementors = []string{"Environment"}
+
+func (ec *executionContext) _Environment(ctx context.Context, sel ast.SelectionSet, obj *Environment) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, environmentImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Environment")
+		case "id":
+			out.Values[i] = ec._Environment_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "slug":
+			out.Values[i] = ec._Environment_slug(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._Environment_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cpus":
+			out.Values[i] = ec._Environment_cpus(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "memoryBytes":
+			out.Values[i] = ec._Environment_memoryBytes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "gpus":
+			out.Values[i] = ec._Environment_gpus(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "gpuModel":
+			out.Values[i] = ec._Environment_gpuModel(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pricePerHour":
+			out.Values[i] = ec._Environment_pricePerHour(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "maxScale":
+			out.Values[i] = ec._Environment_maxScale(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "perUserQuota":
+			out.Values[i] = ec._Environment_perUserQuota(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var environmentResultImplementors = []string{"EnvironmentResult"}
+
+func (ec *executionContext) _EnvironmentResult(ctx context.Context, sel ast.SelectionSet, obj *EnvironmentResult) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, environmentResultImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EnvironmentResult")
+		case "id":
+			out.Values[i] = ec._EnvironmentResult_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "position":
+			out.Values[i] = ec._EnvironmentResult_position(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -10960,6 +16305,59 @@ func (ec *executionContext) _ExecutionResult(ctx context.Context, sel ast.Select
 	return out
 }
 
+var impactImplementors = []string{"Impact"}
+
+func (ec *executionContext) _Impact(ctx context.Context, sel ast.SelectionSet, obj *Impact) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, impactImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Impact")
+		case "executions":
+			out.Values[i] = ec._Impact_executions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "datums":
+			out.Values[i] = ec._Impact_datums(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "datasetVersions":
+			out.Values[i] = ec._Impact_datasetVersions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "aliases":
+			out.Values[i] = ec._Impact_aliases(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deploymentVersions":
+			out.Values[i] = ec._Impact_deploymentVersions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var inputFileImplementors = []string{"InputFile"}
 
 func (ec *executionContext) _InputFile(ctx context.Context, sel ast.SelectionSet, obj *InputFile) graphql.Marshaler {
@@ -11215,6 +16613,49 @@ func (ec *executionContext) _LineageNode(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var logLineImplementors = []string{"LogLine"}
+
+func (ec *executionContext) _LogLine(ctx context.Context, sel ast.SelectionSet, obj *LogLine) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, logLineImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LogLine")
+		case "time":
+			out.Values[i] = ec._LogLine_time(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "stream":
+			out.Values[i] = ec._LogLine_stream(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "message":
+			out.Values[i] = ec._LogLine_message(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var logVerificationImplementors = []string{"LogVerification"}
 
 func (ec *executionContext) _LogVerification(ctx context.Context, sel ast.SelectionSet, obj *LogVerification) graphql.Marshaler {
@@ -11291,6 +16732,92 @@ func (ec *executionContext) _Member(ctx context.Context, sel ast.SelectionSet, o
 			}
 		case "role":
 			out.Values[i] = ec._Member_role(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var metadataImplementors = []string{"Metadata"}
+
+func (ec *executionContext) _Metadata(ctx context.Context, sel ast.SelectionSet, obj *Metadata) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, metadataImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Metadata")
+		case "execution":
+			out.Values[i] = ec._Metadata_execution(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "points":
+			out.Values[i] = ec._Metadata_points(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "keys":
+			out.Values[i] = ec._Metadata_keys(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "latest":
+			out.Values[i] = ec._Metadata_latest(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var metadataPointImplementors = []string{"MetadataPoint"}
+
+func (ec *executionContext) _MetadataPoint(ctx context.Context, sel ast.SelectionSet, obj *MetadataPoint) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, metadataPointImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MetadataPoint")
+		case "time":
+			out.Values[i] = ec._MetadataPoint_time(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "values":
+			out.Values[i] = ec._MetadataPoint_values(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -11424,6 +16951,48 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "purgeDatum":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_purgeDatum(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createDatasetVersion":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createDatasetVersion(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "moveDatasetAlias":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_moveDatasetAlias(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createDeploymentVersion":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createDeploymentVersion(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createEnvironment":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createEnvironment(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateEnvironment":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateEnvironment(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setDefaultStore":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setDefaultStore(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -11793,6 +17362,66 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_verifyLog(ctx, field)
 				})
+		case "metadata":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_metadata(ctx, field)
+				})
+		case "datasets":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_datasets(ctx, field)
+				})
+		case "dataset":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_dataset(ctx, field)
+				})
+		case "impact":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_impact(ctx, field)
+				})
+		case "tasks":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_tasks(ctx, field)
+				})
+		case "task":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_task(ctx, field)
+				})
+		case "environments":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_environments(ctx, field)
+				})
+		case "environment":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_environment(ctx, field)
+				})
+		case "deployment":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_deployment(ctx, field)
+				})
+		case "tokens":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_tokens(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -11917,9 +17546,252 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 		return ec._Subscription_events(ctx, fields[0])
 	case "execution":
 		return ec._Subscription_execution(ctx, fields[0])
+	case "executionLog":
+		return ec._Subscription_executionLog(ctx, fields[0])
+	case "executionMetadata":
+		return ec._Subscription_executionMetadata(ctx, fields[0])
 	default:
 		panic("unknown field " + strconv.Quote(fields[0].Name))
 	}
+}
+
+var taskImplementors = []string{"Task"}
+
+func (ec *executionContext) _Task(ctx context.Context, sel ast.SelectionSet, obj *Task) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, taskImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Task")
+		case "id":
+			out.Values[i] = ec._Task_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "project":
+			out.Values[i] = ec._Task_project(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "number":
+			out.Values[i] = ec._Task_number(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "counter":
+			out.Values[i] = ec._Task_counter(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "step":
+			out.Values[i] = ec._Task_step(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "type":
+			out.Values[i] = ec._Task_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "variants":
+			out.Values[i] = ec._Task_variants(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "parameterSets":
+			out.Values[i] = ec._Task_parameterSets(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "executionCount":
+			out.Values[i] = ec._Task_executionCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "batchSize":
+			out.Values[i] = ec._Task_batchSize(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "creator":
+			out.Values[i] = ec._Task_creator(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._Task_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._Task_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "stopRequested":
+			out.Values[i] = ec._Task_stopRequested(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "executions":
+			out.Values[i] = ec._Task_executions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "summary":
+			out.Values[i] = ec._Task_summary(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var taskSummaryImplementors = []string{"TaskSummary"}
+
+func (ec *executionContext) _TaskSummary(ctx context.Context, sel ast.SelectionSet, obj *TaskSummary) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, taskSummaryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TaskSummary")
+		case "count":
+			out.Values[i] = ec._TaskSummary_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "created":
+			out.Values[i] = ec._TaskSummary_created(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "queued":
+			out.Values[i] = ec._TaskSummary_queued(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "started":
+			out.Values[i] = ec._TaskSummary_started(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "stopping":
+			out.Values[i] = ec._TaskSummary_stopping(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "stopped":
+			out.Values[i] = ec._TaskSummary_stopped(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "complete":
+			out.Values[i] = ec._TaskSummary_complete(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._TaskSummary_error(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "crashed":
+			out.Values[i] = ec._TaskSummary_crashed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var tokenImplementors = []string{"Token"}
+
+func (ec *executionContext) _Token(ctx context.Context, sel ast.SelectionSet, obj *Token) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, tokenImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Token")
+		case "id":
+			out.Values[i] = ec._Token_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "user":
+			out.Values[i] = ec._Token_user(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._Token_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "admin":
+			out.Values[i] = ec._Token_admin(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._Token_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "revoked":
+			out.Values[i] = ec._Token_revoked(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
 }
 
 var tokenResultImplementors = []string{"TokenResult"}
@@ -12450,6 +18322,16 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) unmarshalNCreateDatasetVersionInput2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐCreateDatasetVersionInput(ctx context.Context, v any) (CreateDatasetVersionInput, error) {
+	res, err := ec.unmarshalInputCreateDatasetVersionInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNCreateDeploymentVersionInput2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐCreateDeploymentVersionInput(ctx context.Context, v any) (CreateDeploymentVersionInput, error) {
+	res, err := ec.unmarshalInputCreateDeploymentVersionInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNCreateExecutionInput2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐCreateExecutionInput(ctx context.Context, v any) (CreateExecutionInput, error) {
 	res, err := ec.unmarshalInputCreateExecutionInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -12465,6 +18347,74 @@ func (ec *executionContext) unmarshalNCreateTokenInput2githubᚗcomᚋstratahq�
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNDataset2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐDataset(ctx context.Context, sel ast.SelectionSet, v Dataset) graphql.Marshaler {
+	return ec._Dataset(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNDataset2ᚕgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐDatasetᚄ(ctx context.Context, sel ast.SelectionSet, v []Dataset) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDataset2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐDataset(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNDataset2ᚖgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐDataset(ctx context.Context, sel ast.SelectionSet, v *Dataset) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Dataset!")
+		return graphql.Null
+	}
+	return ec._Dataset(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNDatasetAlias2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐDatasetAlias(ctx context.Context, sel ast.SelectionSet, v DatasetAlias) graphql.Marshaler {
+	return ec._DatasetAlias(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNDatasetAlias2ᚕgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐDatasetAliasᚄ(ctx context.Context, sel ast.SelectionSet, v []DatasetAlias) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDatasetAlias2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐDatasetAlias(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNDatasetVersion2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐDatasetVersion(ctx context.Context, sel ast.SelectionSet, v DatasetVersion) graphql.Marshaler {
+	return ec._DatasetVersion(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNDatasetVersion2ᚕgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐDatasetVersionᚄ(ctx context.Context, sel ast.SelectionSet, v []DatasetVersion) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDatasetVersion2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐDatasetVersion(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNDatasetVersion2ᚖgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐDatasetVersion(ctx context.Context, sel ast.SelectionSet, v *DatasetVersion) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "DatasetVersion!")
@@ -12473,12 +18423,81 @@ func (ec *executionContext) marshalNDatasetVersion2ᚖgithubᚗcomᚋstratahqᚋ
 	return ec._DatasetVersion(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNDatasetVersionResult2ᚖgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐDatasetVersionResult(ctx context.Context, sel ast.SelectionSet, v *DatasetVersionResult) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DatasetVersionResult!")
+		return graphql.Null
+	}
+	return ec._DatasetVersionResult(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNDatum2ᚖgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐDatum(ctx context.Context, sel ast.SelectionSet, v *Datum) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Datum!")
 		return graphql.Null
 	}
 	return ec._Datum(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNDeployment2ᚖgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐDeployment(ctx context.Context, sel ast.SelectionSet, v *Deployment) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Deployment!")
+		return graphql.Null
+	}
+	return ec._Deployment(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNDeploymentFile2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐDeploymentFile(ctx context.Context, sel ast.SelectionSet, v DeploymentFile) graphql.Marshaler {
+	return ec._DeploymentFile(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNDeploymentFile2ᚕgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐDeploymentFileᚄ(ctx context.Context, sel ast.SelectionSet, v []DeploymentFile) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDeploymentFile2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐDeploymentFile(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNDeploymentFileInput2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐDeploymentFileInput(ctx context.Context, v any) (DeploymentFileInput, error) {
+	res, err := ec.unmarshalInputDeploymentFileInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDeploymentVersion2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐDeploymentVersion(ctx context.Context, sel ast.SelectionSet, v DeploymentVersion) graphql.Marshaler {
+	return ec._DeploymentVersion(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNDeploymentVersion2ᚕgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐDeploymentVersionᚄ(ctx context.Context, sel ast.SelectionSet, v []DeploymentVersion) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDeploymentVersion2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐDeploymentVersion(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNDeploymentVersionResult2ᚖgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐDeploymentVersionResult(ctx context.Context, sel ast.SelectionSet, v *DeploymentVersionResult) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DeploymentVersionResult!")
+		return graphql.Null
+	}
+	return ec._DeploymentVersionResult(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNDigestChange2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐDigestChange(ctx context.Context, sel ast.SelectionSet, v DigestChange) graphql.Marshaler {
@@ -12509,6 +18528,47 @@ func (ec *executionContext) unmarshalNDirection2githubᚗcomᚋstratahqᚋstrata
 
 func (ec *executionContext) marshalNDirection2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐDirection(ctx context.Context, sel ast.SelectionSet, v Direction) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNEnvironment2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐEnvironment(ctx context.Context, sel ast.SelectionSet, v Environment) graphql.Marshaler {
+	return ec._Environment(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNEnvironment2ᚕgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐEnvironmentᚄ(ctx context.Context, sel ast.SelectionSet, v []Environment) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNEnvironment2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐEnvironment(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNEnvironment2ᚖgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐEnvironment(ctx context.Context, sel ast.SelectionSet, v *Environment) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Environment!")
+		return graphql.Null
+	}
+	return ec._Environment(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNEnvironmentInput2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐEnvironmentInput(ctx context.Context, v any) (EnvironmentInput, error) {
+	res, err := ec.unmarshalInputEnvironmentInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNEnvironmentResult2ᚖgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐEnvironmentResult(ctx context.Context, sel ast.SelectionSet, v *EnvironmentResult) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "EnvironmentResult!")
+		return graphql.Null
+	}
+	return ec._EnvironmentResult(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNEvent2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐEvent(ctx context.Context, sel ast.SelectionSet, v Event) graphql.Marshaler {
@@ -12688,6 +18748,14 @@ func (ec *executionContext) marshalNID2ᚕstringᚄ(ctx context.Context, sel ast
 	return ret
 }
 
+func (ec *executionContext) marshalNImpact2ᚖgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐImpact(ctx context.Context, sel ast.SelectionSet, v *Impact) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Impact!")
+		return graphql.Null
+	}
+	return ec._Impact(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNInputFile2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐInputFile(ctx context.Context, sel ast.SelectionSet, v InputFile) graphql.Marshaler {
 	return ec._InputFile(ctx, sel, &v)
 }
@@ -12747,6 +18815,24 @@ func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.Selecti
 	return res
 }
 
+func (ec *executionContext) unmarshalNJSON2interface(ctx context.Context, v any) (any, error) {
+	res, err := graphql.UnmarshalAny(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNJSON2interface(ctx context.Context, sel ast.SelectionSet, v any) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "JSON!")
+		return graphql.Null
+	}
+	_ = sel
+	res := graphql.MarshalAny(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "JSON!")
+	}
+	return res
+}
+
 func (ec *executionContext) marshalNLineageEdge2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐLineageEdge(ctx context.Context, sel ast.SelectionSet, v LineageEdge) graphql.Marshaler {
 	return ec._LineageEdge(ctx, sel, &v)
 }
@@ -12795,6 +18881,14 @@ func (ec *executionContext) marshalNLineageNode2ᚕgithubᚗcomᚋstratahqᚋstr
 	return ret
 }
 
+func (ec *executionContext) marshalNLogLine2ᚖgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐLogLine(ctx context.Context, sel ast.SelectionSet, v *LogLine) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "LogLine!")
+		return graphql.Null
+	}
+	return ec._LogLine(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNLogVerification2ᚖgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐLogVerification(ctx context.Context, sel ast.SelectionSet, v *LogVerification) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "LogVerification!")
@@ -12821,6 +18915,42 @@ func (ec *executionContext) marshalNMember2ᚕgithubᚗcomᚋstratahqᚋstrata�
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalNMetadata2ᚖgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐMetadata(ctx context.Context, sel ast.SelectionSet, v *Metadata) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Metadata!")
+		return graphql.Null
+	}
+	return ec._Metadata(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMetadataPoint2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐMetadataPoint(ctx context.Context, sel ast.SelectionSet, v MetadataPoint) graphql.Marshaler {
+	return ec._MetadataPoint(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNMetadataPoint2ᚕgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐMetadataPointᚄ(ctx context.Context, sel ast.SelectionSet, v []MetadataPoint) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMetadataPoint2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐMetadataPoint(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNMetadataPoint2ᚖgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐMetadataPoint(ctx context.Context, sel ast.SelectionSet, v *MetadataPoint) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MetadataPoint!")
+		return graphql.Null
+	}
+	return ec._MetadataPoint(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNOutput2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐOutput(ctx context.Context, sel ast.SelectionSet, v Output) graphql.Marshaler {
@@ -13019,6 +19149,42 @@ func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel
 	return ret
 }
 
+func (ec *executionContext) marshalNTask2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐTask(ctx context.Context, sel ast.SelectionSet, v Task) graphql.Marshaler {
+	return ec._Task(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNTask2ᚕgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐTaskᚄ(ctx context.Context, sel ast.SelectionSet, v []Task) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTask2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐTask(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTask2ᚖgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐTask(ctx context.Context, sel ast.SelectionSet, v *Task) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Task!")
+		return graphql.Null
+	}
+	return ec._Task(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTaskSummary2ᚖgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐTaskSummary(ctx context.Context, sel ast.SelectionSet, v *TaskSummary) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TaskSummary!")
+		return graphql.Null
+	}
+	return ec._TaskSummary(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
 	res, err := graphql.UnmarshalTime(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -13031,6 +19197,26 @@ func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel as
 		graphql.AddInvalidNullFromMarshaler(ctx, "Time!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNToken2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐToken(ctx context.Context, sel ast.SelectionSet, v Token) graphql.Marshaler {
+	return ec._Token(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNToken2ᚕgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐTokenᚄ(ctx context.Context, sel ast.SelectionSet, v []Token) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNToken2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐToken(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNTokenResult2ᚖgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐTokenResult(ctx context.Context, sel ast.SelectionSet, v *TokenResult) graphql.Marshaler {
@@ -13237,6 +19423,23 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	return res
 }
 
+func (ec *executionContext) unmarshalODeploymentFileInput2ᚕgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐDeploymentFileInputᚄ(ctx context.Context, v any) ([]DeploymentFileInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]DeploymentFileInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNDeploymentFileInput2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐDeploymentFileInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
 func (ec *executionContext) unmarshalOEventFilter2ᚖgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐEventFilter(ctx context.Context, v any) (*EventFilter, error) {
 	if v == nil {
 		return nil, nil
@@ -13287,6 +19490,41 @@ func (ec *executionContext) marshalOExecutionStatus2ᚕgithubᚗcomᚋstratahq�
 		fc.Result = &v[i]
 		return ec.marshalNExecutionStatus2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐExecutionStatus(ctx, sel, v[i])
 	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOID2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNID2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOID2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNID2string(ctx, sel, v[i])
+	}
 
 	for _, e := range ret {
 		if e == graphql.Null {

@@ -29,6 +29,29 @@ type AsOf struct {
 	Time     *time.Time `json:"time,omitempty"`
 }
 
+type CreateDatasetVersionInput struct {
+	Project string `json:"project"`
+	Dataset string `json:"dataset"`
+	Version string `json:"version"`
+	// The base version or alias; none: from scratch.
+	From    *string  `json:"from,omitempty"`
+	Add     []string `json:"add,omitempty"`
+	Exclude []string `json:"exclude,omitempty"`
+	// Aliases moved to the new version.
+	Aliases []string `json:"aliases,omitempty"`
+}
+
+type CreateDeploymentVersionInput struct {
+	Project string `json:"project"`
+	// An existing deployment; without it a new one called name is created.
+	Deployment *string               `json:"deployment,omitempty"`
+	Name       *string               `json:"name,omitempty"`
+	Version    string                `json:"version"`
+	Commit     *string               `json:"commit,omitempty"`
+	Endpoints  []string              `json:"endpoints"`
+	Files      []DeploymentFileInput `json:"files,omitempty"`
+}
+
 type CreateExecutionInput struct {
 	Project     string           `json:"project"`
 	Step        string           `json:"step"`
@@ -57,6 +80,28 @@ type CreateTokenInput struct {
 	Admin *bool `json:"admin,omitempty"`
 }
 
+type Dataset struct {
+	ID         string    `json:"id"`
+	Project    string    `json:"project"`
+	Name       string    `json:"name"`
+	Properties any       `json:"properties,omitempty"`
+	At         time.Time `json:"at"`
+	From       uint64    `json:"from"`
+	// Every version, oldest first.
+	Versions []DatasetVersion `json:"versions"`
+	// The live aliases.
+	Aliases []DatasetAlias `json:"aliases"`
+}
+
+type DatasetAlias struct {
+	Alias    string    `json:"alias"`
+	Version  string    `json:"version"`
+	Previous *string   `json:"previous,omitempty"`
+	At       time.Time `json:"at"`
+	From     uint64    `json:"from"`
+	To       *uint64   `json:"to,omitempty"`
+}
+
 type DatasetVersion struct {
 	Dataset  string    `json:"dataset"`
 	Name     string    `json:"name"`
@@ -67,6 +112,12 @@ type DatasetVersion struct {
 	Actor    *string   `json:"actor,omitempty"`
 	At       time.Time `json:"at"`
 	From     uint64    `json:"from"`
+}
+
+type DatasetVersionResult struct {
+	Dataset  string `json:"dataset"`
+	Version  string `json:"version"`
+	Position uint64 `json:"position"`
 }
 
 type Datum struct {
@@ -85,10 +136,75 @@ type Datum struct {
 	Purged    bool      `json:"purged"`
 }
 
+type Deployment struct {
+	ID       string              `json:"id"`
+	Project  string              `json:"project"`
+	Name     string              `json:"name"`
+	Versions []DeploymentVersion `json:"versions"`
+}
+
+type DeploymentFile struct {
+	Endpoint string `json:"endpoint"`
+	Name     string `json:"name"`
+	Datum    string `json:"datum"`
+}
+
+type DeploymentFileInput struct {
+	Endpoint string `json:"endpoint"`
+	Name     string `json:"name"`
+	Datum    string `json:"datum"`
+}
+
+type DeploymentVersion struct {
+	Version string           `json:"version"`
+	Files   []DeploymentFile `json:"files"`
+}
+
+type DeploymentVersionResult struct {
+	Deployment string `json:"deployment"`
+	Version    string `json:"version"`
+	Position   uint64 `json:"position"`
+}
+
 type DigestChange struct {
 	Algorithm string `json:"algorithm"`
 	Before    string `json:"before"`
 	After     string `json:"after"`
+}
+
+type Environment struct {
+	ID          string  `json:"id"`
+	Slug        string  `json:"slug"`
+	Name        string  `json:"name"`
+	Cpus        float64 `json:"cpus"`
+	MemoryBytes int     `json:"memoryBytes"`
+	Gpus        int     `json:"gpus"`
+	GpuModel    *string `json:"gpuModel,omitempty"`
+	// USD per hour.
+	PricePerHour string `json:"pricePerHour"`
+	// Machines at once; 0: no limit.
+	MaxScale int `json:"maxScale"`
+	// Running executions per user; 0: no limit.
+	PerUserQuota int `json:"perUserQuota"`
+}
+
+type EnvironmentInput struct {
+	// Only for createEnvironment.
+	Slug        *string `json:"slug,omitempty"`
+	Name        string  `json:"name"`
+	Cpus        float64 `json:"cpus"`
+	MemoryBytes int     `json:"memoryBytes"`
+	Gpus        *int    `json:"gpus,omitempty"`
+	GpuModel    *string `json:"gpuModel,omitempty"`
+	// USD per hour, a decimal number ("0.9").
+	PricePerHour string `json:"pricePerHour"`
+	MaxScale     *int   `json:"maxScale,omitempty"`
+	PerUserQuota *int   `json:"perUserQuota,omitempty"`
+}
+
+type EnvironmentResult struct {
+	ID       string `json:"id"`
+	Position uint64 `json:"position"`
 }
 
 type Event struct {
@@ -201,6 +317,14 @@ type ExecutionSort struct {
 	Descending  bool    `json:"descending"`
 }
 
+type Impact struct {
+	Executions         []LineageNode `json:"executions"`
+	Datums             []LineageNode `json:"datums"`
+	DatasetVersions    []LineageNode `json:"datasetVersions"`
+	Aliases            []LineageNode `json:"aliases"`
+	DeploymentVersions []LineageNode `json:"deploymentVersions"`
+}
+
 type InputFile struct {
 	Input    string  `json:"input"`
 	URI      string  `json:"uri"`
@@ -244,6 +368,13 @@ type LineageNode struct {
 	From  uint64  `json:"from"`
 }
 
+type LogLine struct {
+	Time time.Time `json:"time"`
+	// stdout, stderr or status.
+	Stream  string `json:"stream"`
+	Message string `json:"message"`
+}
+
 type LogVerification struct {
 	Ok      bool   `json:"ok"`
 	Events  int    `json:"events"`
@@ -257,6 +388,21 @@ type LogVerification struct {
 type Member struct {
 	User string `json:"user"`
 	Role Role   `json:"role"`
+}
+
+type Metadata struct {
+	Execution string          `json:"execution"`
+	Points    []MetadataPoint `json:"points"`
+	// Every key seen, sorted.
+	Keys []string `json:"keys"`
+	// The latest value of every key.
+	Latest any `json:"latest"`
+}
+
+type MetadataPoint struct {
+	Time time.Time `json:"time"`
+	// The point's keys and values.
+	Values any `json:"values"`
 }
 
 type Mutation struct {
@@ -318,6 +464,49 @@ type StatusCount struct {
 }
 
 type Subscription struct {
+}
+
+type Task struct {
+	ID      string `json:"id"`
+	Project string `json:"project"`
+	Number  int    `json:"number"`
+	// "!<number>"
+	Counter string `json:"counter"`
+	Step    string `json:"step"`
+	Type    string `json:"type"`
+	// How parameters vary (valohai.yaml's variants), or, for manual search, the parameter sets.
+	Variants       any       `json:"variants,omitempty"`
+	ParameterSets  any       `json:"parameterSets,omitempty"`
+	ExecutionCount int       `json:"executionCount"`
+	BatchSize      int       `json:"batchSize"`
+	Creator        string    `json:"creator"`
+	CreatedAt      time.Time `json:"createdAt"`
+	// created, started, complete, stopping or stopped.
+	Status        string       `json:"status"`
+	StopRequested bool         `json:"stopRequested"`
+	Executions    []string     `json:"executions"`
+	Summary       *TaskSummary `json:"summary"`
+}
+
+type TaskSummary struct {
+	Count    int `json:"count"`
+	Created  int `json:"created"`
+	Queued   int `json:"queued"`
+	Started  int `json:"started"`
+	Stopping int `json:"stopping"`
+	Stopped  int `json:"stopped"`
+	Complete int `json:"complete"`
+	Error    int `json:"error"`
+	Crashed  int `json:"crashed"`
+}
+
+type Token struct {
+	ID        string    `json:"id"`
+	User      string    `json:"user"`
+	Name      string    `json:"name"`
+	Admin     bool      `json:"admin"`
+	CreatedAt time.Time `json:"createdAt"`
+	Revoked   bool      `json:"revoked"`
 }
 
 type TokenResult struct {
