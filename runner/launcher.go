@@ -75,6 +75,15 @@ type Handle interface {
 	Remove(ctx context.Context) error
 }
 
+// Mounter is a Launcher that shows the execution directory to the commands at another
+// path than Spec.Dir (a container's /valohai). The config files the runner writes
+// (inputs.json) name paths as the commands see them: under MountDir() for a Mounter, under
+// Spec.Dir for any other launcher.
+type Mounter interface {
+	// MountDir is where the commands see Spec.Dir.
+	MountDir() string
+}
+
 // ImageResolver is a Launcher that knows image digests. The runner records the digest
 // (<algorithm>:<hex>) in the execution's Started event.
 type ImageResolver interface {

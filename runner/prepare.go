@@ -59,7 +59,19 @@ func (r *Runner) prepare(ctx context.Context, st execution.State, dir string) (S
 		env["VH_TASK_ID"] = string(spec.Task)
 	}
 	for _, v := range spec.EnvironmentVariables {
-		env[v.Name] = v.Value // secrets arrive empty: the secret configuration is not wired yet
+		if !v.Secret {
+			env[v.Name] = v.Value
+			continue
+		}
+		// Secret values are never in events: they come from the runner's configuration.
+		if r.cfg.Secrets == nil {
+			return Spec{}, fmt.Errorf("environment variable %s: secret: %w", v.Name, ErrNoSecret)
+		}
+		val, err := r.cfg.Secrets.Secret(ctx, spec.Project, v.Name)
+		if err != nil {
+			return Spec{}, fmt.Errorf("environment variable %s: %w", v.Name, err)
+		}
+		env[v.Name] = val
 	}
 	h := r.cfg.Hardware
 	return Spec{Execution: st.ID(), Project: spec.Project, Image: spec.Image, Script: valohaiyaml.JoinCommand(spec.Commands, "\n"),
@@ -133,6 +145,10 @@ func (r *Runner) writeConfig(st execution.State, dir string, inputs []app.Prepar
 		Checksums checksums `json:"checksums"`
 		Datum     string    `json:"datum_id,omitempty"`
 	}
+	base := dir // where the commands see the execution directory
+	if m, ok := r.launch.(Mounter); ok {
+		base = m.MountDir()
+	}
 	ins := map[string]map[string][]file{}
 	for _, in := range spec.Inputs {
 		ins[in.Name] = map[string][]file{"files": {}}
@@ -143,7 +159,7 @@ func (r *Runner) writeConfig(st execution.State, dir string, inputs []app.Prepar
 			uri = "datum://" + string(p.File.Datum)
 		}
 		ins[p.Input]["files"] = append(ins[p.Input]["files"], file{
-			Name: filepath.Base(p.File.Name), Path: filepath.Join("/valohai/inputs", p.Input, filepath.FromSlash(p.File.Name)),
+			Name: filepath.Base(p.File.Name), Path: filepath.Join(base, "inputs", p.Input, filepath.FromSlash(p.File.Name)),
 			Size: p.Size, URI: uri, Datum: string(p.File.Datum),
 			Checksums: checksums{MD5: p.Digests.MD5.String(), SHA1: p.Digests.SHA1.String(), SHA256: p.Digests.SHA256.String()},
 		})

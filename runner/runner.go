@@ -40,6 +40,10 @@ type Config struct {
 	PollEvery time.Duration
 	// NoOutputTimeout applies to executions that set none; 0: none.
 	NoOutputTimeout time.Duration
+	// Secrets gives the values of the secret environment variables executions ask for
+	// (their names are in the Created event, their values never are); nil: none, and an
+	// execution asking for one crashes.
+	Secrets SecretSource
 	// KeepWorkDir keeps execution directories after the run, for debugging.
 	KeepWorkDir bool
 }
@@ -74,6 +78,29 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("runner: host name missing: %w", domain.ErrInvalid))
 	}
 	return errors.Join(errs...)
+}
+
+// SecretSource gives secret environment-variable values to the runner.
+type SecretSource interface {
+	// Secret returns the value of the secret variable name for an execution of project p,
+	// or an error matching domain.ErrNotFound when there is none.
+	Secret(ctx context.Context, p domain.ProjectID, name string) (string, error)
+}
+
+// StaticSecrets is a SecretSource of fixed values by variable name, the same for every
+// project.
+type StaticSecrets map[string]string
+
+// ErrNoSecret: no value is configured for a secret variable an execution asks for.
+var ErrNoSecret = fmt.Errorf("secret not configured: %w", domain.ErrNotFound)
+
+// Secret returns s[name].
+func (s StaticSecrets) Secret(_ context.Context, _ domain.ProjectID, name string) (string, error) {
+	v, ok := s[name]
+	if !ok {
+		return "", fmt.Errorf("secret %s: %w", name, ErrNoSecret)
+	}
+	return v, nil
 }
 
 // InputPreparer downloads an execution's inputs into dir/<input>/<file> and records their

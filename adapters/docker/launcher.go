@@ -46,7 +46,11 @@ var (
 	_ runner.Launcher      = (*Launcher)(nil)
 	_ runner.ImageResolver = (*Launcher)(nil)
 	_ runner.Reattacher    = (*Launcher)(nil)
+	_ runner.Mounter       = (*Launcher)(nil)
 )
+
+// MountDir returns /valohai: containers see the execution directory there.
+func (l *Launcher) MountDir() string { return "/valohai" }
 
 // ErrNoGPURuntime: GPUs were asked for and the daemon has no nvidia runtime.
 var ErrNoGPURuntime = fmt.Errorf("docker daemon has no GPU runtime (install nvidia-container-toolkit and restart dockerd): %w", domain.ErrInvalid)

@@ -4,14 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/stratahq/strata/domain"
 	"github.com/stratahq/strata/runner"
@@ -26,7 +30,10 @@ type Config struct {
 }
 
 // Launcher runs executions as local process groups.
-type Launcher struct{ cfg Config }
+type Launcher struct {
+	cfg  Config
+	next atomic.Int64 // first CPU of the next run's affinity set, so runs spread out
+}
 
 var _ runner.Launcher = (*Launcher)(nil)
 
@@ -41,6 +48,10 @@ func New(cfg Config) *Launcher {
 	return &Launcher{cfg: cfg}
 }
 
+// gate is the script that runs first: it waits until the launcher has applied the limits
+// to it (the launcher closes fd 3), then becomes the step's shell, which inherits them.
+const gate = `read -r _ <&3 || :; exec 3<&-; exec "$0" -e -c "$1"`
+
 // Launch starts spec.Script in its own process group.
 func (l *Launcher) Launch(ctx context.Context, spec runner.Spec) (runner.Handle, error) {
 	if err := ctx.Err(); err != nil {
@@ -49,7 +60,8 @@ func (l *Launcher) Launch(ctx context.Context, spec runner.Spec) (runner.Handle,
 	if _, err := os.Stat(l.cfg.Shell); err != nil {
 		return nil, fmt.Errorf("launch %s: shell: %w: %w", spec.Execution, err, domain.ErrInvalid)
 	}
-	cmd := exec.Command(l.cfg.Shell, "-e", "-c", spec.Script)
+	// The run outlives ctx, which only bounds the start: it ends through the Handle.
+	cmd := exec.CommandContext(context.WithoutCancel(ctx), l.cfg.Shell, "-c", gate, l.cfg.Shell, spec.Script)
 	cmd.Dir = filepath.Join(spec.Dir, "repository")
 	env := map[string]string{
 		"PATH": l.cfg.Path, "HOME": os.Getenv("HOME"),
@@ -72,8 +84,33 @@ func (l *Launcher) Launch(ctx context.Context, spec runner.Spec) (runner.Handle,
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	// A background process that keeps the output open must not hold Wait forever.
 	cmd.WaitDelay = 5 * time.Second
-	if err := cmd.Start(); err != nil {
+	gateR, gateW, err := os.Pipe()
+	if err != nil {
 		return nil, fmt.Errorf("launch %s: %w", spec.Execution, err)
+	}
+	cmd.ExtraFiles = []*os.File{gateR}
+	err = cmd.Start()
+	if cerr := gateR.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("close the gate: %w", cerr)
+	}
+	if err != nil {
+		_ = gateW.Close() // the start error is the one to report
+		if cmd.Process != nil {
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			_ = cmd.Wait()
+		}
+		return nil, fmt.Errorf("launch %s: %w", spec.Execution, err)
+	}
+	if err := l.limit(cmd.Process.Pid, spec); err != nil {
+		_ = gateW.Close()
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		_ = cmd.Wait()
+		return nil, fmt.Errorf("launch %s: %w", spec.Execution, err)
+	}
+	if err := gateW.Close(); err != nil {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		_ = cmd.Wait()
+		return nil, fmt.Errorf("launch %s: open the gate: %w", spec.Execution, err)
 	}
 	h := &handle{cmd: cmd, pid: cmd.Process.Pid, done: make(chan struct{})}
 	go func() {
@@ -87,6 +124,43 @@ func (l *Launcher) Launch(ctx context.Context, spec runner.Spec) (runner.Handle,
 		close(h.done)
 	}()
 	return h, nil
+}
+
+// limit applies spec's limits to process pid, which waits at the gate: the memory limit
+// as RLIMIT_AS (address space, which the processes it starts inherit) and the CPU limit
+// as an affinity set of ceil(CPUs) CPUs, rotating over the CPUs this process may use.
+func (l *Launcher) limit(pid int, spec runner.Spec) error {
+	if spec.MemoryBytes > 0 {
+		lim := unix.Rlimit{Cur: uint64(spec.MemoryBytes), Max: uint64(spec.MemoryBytes)}
+		if err := unix.Prlimit(pid, unix.RLIMIT_AS, &lim, nil); err != nil {
+			return fmt.Errorf("limit memory to %d bytes: %w", spec.MemoryBytes, err)
+		}
+	}
+	if spec.CPUs > 0 {
+		var mine unix.CPUSet
+		if err := unix.SchedGetaffinity(0, &mine); err != nil {
+			return fmt.Errorf("limit CPUs: %w", err)
+		}
+		var allowed []int
+		for c := range 1024 { // CPU_SETSIZE
+			if mine.IsSet(c) {
+				allowed = append(allowed, c)
+			}
+		}
+		want := int(math.Ceil(spec.CPUs))
+		if len(allowed) == 0 || want >= len(allowed) {
+			return nil // all of them: nothing to limit
+		}
+		first := int(l.next.Add(int64(want))) - want
+		var set unix.CPUSet
+		for i := range want {
+			set.Set(allowed[(first+i)%len(allowed)])
+		}
+		if err := unix.SchedSetaffinity(pid, &set); err != nil {
+			return fmt.Errorf("limit CPUs to %d: %w", want, err)
+		}
+	}
+	return nil
 }
 
 func exitCode(ps *os.ProcessState, err error) int {

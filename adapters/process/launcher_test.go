@@ -2,6 +2,9 @@ package process_test
 
 import (
 	"context"
+	"regexp"
+	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -11,6 +14,7 @@ import (
 	"github.com/stratahq/strata/adapters/memory"
 	"github.com/stratahq/strata/adapters/process"
 	"github.com/stratahq/strata/domain"
+	"github.com/stratahq/strata/domain/execution"
 	"github.com/stratahq/strata/runner"
 	"github.com/stratahq/strata/runner/runnertest"
 )
@@ -102,6 +106,36 @@ func TestLogsSurviveRestart(t *testing.T) {
 	for i := range got {
 		if got[i].Message != want[i].Message || got[i].Stream != want[i].Stream || !got[i].Time.Equal(want[i].Time) {
 			t.Errorf("line %d = %+v, want %+v", i, got[i], want[i])
+		}
+	}
+}
+
+// TestLauncher_Limits: the memory limit is the address-space limit of every process of the
+// run, and the CPU limit an affinity set.
+func TestLauncher_Limits(t *testing.T) {
+	h := runnertest.NewHarness(t, runnertest.Features{}, process.New(process.Config{}), newEnv(t),
+		runner.Config{Hardware: execution.Hardware{CPUs: 1, MemoryBytes: 64 << 20}})
+	id := h.Create(`
+- step:
+    name: limits
+    image: busybox
+    command:
+      - echo "as=$(ulimit -v)"
+      - grep Cpus_allowed_list /proc/self/status
+      - if dd if=/dev/zero of=/dev/null bs=200M count=1 2>/dev/null; then echo big-alloc-ok; else echo big-alloc-refused; fi
+`, "limits", nil, nil, nil)
+	if res, err := h.Runner.Run(h.Ctx(), id); err != nil || res.Status != domain.StatusComplete {
+		t.Fatalf("Run() = %+v, %v\n%s", res, err, h.LogText(id))
+	}
+	log := h.LogText(id)
+	for _, want := range []string{"as=65536", "big-alloc-refused"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("log lacks %q:\n%s", want, log)
+		}
+	}
+	if runtime.NumCPU() > 1 {
+		if m := regexp.MustCompile(`Cpus_allowed_list:\s*(\S+)`).FindStringSubmatch(log); m == nil || strings.ContainsAny(m[1], ",-") {
+			t.Errorf("CPUs allowed = %v, want one CPU:\n%s", m, log)
 		}
 	}
 }

@@ -282,6 +282,10 @@ func Run(t *testing.T, f Features, newLauncher func(t *testing.T) runner.Launche
 		t.Parallel()
 		testTimeout(t, NewHarness(t, f, newLauncher(t), newEnv(t), runner.Config{Grace: 300 * time.Millisecond}), true)
 	})
+	t.Run("Secrets", func(t *testing.T) {
+		t.Parallel()
+		testSecrets(t, NewHarness(t, f, newLauncher(t), newEnv(t), runner.Config{Secrets: runner.StaticSecrets{"API_TOKEN": "tok-123-secret"}}))
+	})
 	t.Run("AliasChain", func(t *testing.T) {
 		t.Parallel()
 		testAliasChain(t, NewHarness(t, f, newLauncher(t), newEnv(t), runner.Config{}))
@@ -296,6 +300,7 @@ const trainYAML = `
       - stat -c 'mode=%a' "$VH_INPUTS_DIR/data/data.csv"
       - if touch "$VH_INPUTS_DIR/data/new" 2>/dev/null; then echo input-writable; else echo input-protected; fi
       - cat "$VH_INPUTS_DIR/data/data.csv" > "$VH_OUTPUTS_DIR/copy.csv"
+      - p=$(sed -n 's/.*"path": "\([^"]*\)".*/\1/p' "$VH_CONFIG_DIR/inputs.json"); if [ "$p" = "$VH_INPUTS_DIR/data/data.csv" ] && [ -r "$p" ]; then echo inputs-json-ok; else echo "inputs-json-path=$p"; fi
       - echo '{"epoch": 1, "loss": 0.5}'
       - echo 'not json {'
       - e={parameter-value:epochs}; echo "{\"epoch\": $e, \"loss\": 0.25}"
@@ -314,6 +319,12 @@ const trainYAML = `
         default: 3
     inputs:
       - name: data
+- step:
+    name: secret
+    image: IMAGE
+    command:
+      - if [ "${API_TOKEN#tok-123}" = "-secret" ]; then echo secret-ok; else echo secret-missing; fi
+      - echo "plain=$PLAIN"
 - step:
     name: fail
     image: IMAGE
@@ -394,7 +405,7 @@ func testEndToEnd(t *testing.T, h *Harness, f Features) {
 	if !slices.Equal(types[:4], wantOrder) || types[len(types)-1] != "execution.Finished" {
 		t.Errorf("event types = %v, want %v ... execution.Finished", types, wantOrder)
 	}
-	for _, want := range []string{"mode=444", "live-gone=", `"epochs": 5`, "job=exec-" + string(id), "stderr: oops", "status: started on test-host"} {
+	for _, want := range []string{"mode=444", "inputs-json-ok", "live-gone=", `"epochs": 5`, "job=exec-" + string(id), "stderr: oops", "status: started on test-host"} {
 		if !strings.Contains(log, want) {
 			t.Errorf("log lacks %q:\n%s", want, log)
 		}
@@ -462,6 +473,35 @@ func testEndToEnd(t *testing.T, h *Harness, f Features) {
 	if res.Resources.Samples == 0 {
 		// The run is short; a sample is likely but not certain.
 		t.Logf("no resource samples taken")
+	}
+}
+
+// testSecrets: a secret variable's value reaches the commands from the runner's secret
+// source and is in no event; one the source lacks crashes the run, naming the variable.
+func testSecrets(t *testing.T, h *Harness) {
+	vars := func(c *app.CreateExecution) {
+		c.Variables = []execution.EnvironmentVariable{{Name: "API_TOKEN", Secret: true}, {Name: "PLAIN", Value: "visible"}}
+	}
+	id := h.Create(trainYAML, "secret", nil, nil, vars)
+	res := run(t, h, id)
+	if log := h.LogText(id); res.Status != domain.StatusComplete || !strings.Contains(log, "secret-ok") || !strings.Contains(log, "plain=visible") {
+		t.Errorf("Run() = %+v\nlog:\n%s", res, log)
+	}
+	envs, err := h.Log.ReadAll(context.Background(), 0, 100000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, env := range envs {
+		if strings.Contains(string(env.Data), "tok-123-secret") {
+			t.Errorf("event %s holds the secret value", env.Type)
+		}
+	}
+	missing := h.Create(trainYAML, "secret", nil, nil, func(c *app.CreateExecution) {
+		c.Variables = []execution.EnvironmentVariable{{Name: "OTHER_TOKEN", Secret: true}}
+	})
+	res, err = h.Runner.Run(h.Ctx(), missing)
+	if !errors.Is(err, runner.ErrNoSecret) || res.Status != domain.StatusCrashed || !strings.Contains(res.Reason, "OTHER_TOKEN") {
+		t.Errorf("Run() without the secret = %+v, %v, want crashed naming OTHER_TOKEN", res, err)
 	}
 }
 
