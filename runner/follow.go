@@ -237,7 +237,7 @@ loop:
 	if res.Reason != "" && res.ExitCode == 0 {
 		res.ExitCode = 1 // a run the runner ended is an error even if it exited cleanly
 	}
-	fin, err := r.exec(bg, id, execution.Finish{ExitCode: res.ExitCode, Reason: res.Reason, At: r.at()}, "")
+	fin, err := r.exec(bg, id, execution.Finish{ExitCode: res.ExitCode, Reason: res.Reason, Resources: res.Resources.event(), At: r.at()}, "")
 	if err != nil {
 		return res, fmt.Errorf("finish execution #%d: %w", st.Number(), err)
 	}

@@ -75,7 +75,7 @@ func (r *Runner) prepare(ctx context.Context, st execution.State, dir string) (S
 	}
 	h := r.cfg.Hardware
 	return Spec{Execution: st.ID(), Project: spec.Project, Image: spec.Image, Script: valohaiyaml.JoinCommand(spec.Commands, "\n"),
-		Dir: dir, Env: env, CPUs: h.CPUs, MemoryBytes: h.MemoryBytes, GPUs: h.GPUs, Network: r.cfg.Network}, nil
+		Dir: dir, Env: env, CPUs: h.CPUs, MemoryBytes: h.MemoryBytes, GPUs: h.GPUs, Network: r.cfg.Network || spec.Network}, nil
 }
 
 // readOnly makes the files under dir read-only for everyone, and its directories

@@ -39,7 +39,7 @@ func (s *sampler) sample(ctx context.Context) {
 	if s.r.cfg.Hardware.GPUs != 0 {
 		if gs, err := QueryGPUs(ctx); err == nil {
 			for _, g := range gs {
-				gpus = append(gpus, execution.GPUSample{Index: g.Index, UtilizationPercent: max(g.UtilizationPercent, 0), MemoryBytes: max(g.MemoryUsedBytes, 0)})
+				gpus = append(gpus, execution.GPUSample{Index: g.Index, UUID: g.UUID, UtilizationPercent: max(g.UtilizationPercent, 0), MemoryBytes: max(g.MemoryUsedBytes, 0)})
 			}
 		}
 	}
@@ -61,4 +61,13 @@ func (s *sampler) summary() ResourceSummary {
 		out.AvgMemory = s.memSum / int64(out.Samples)
 	}
 	return out
+}
+
+// event is s as the completion event records it; nil without samples.
+func (s ResourceSummary) event() *execution.ResourceSummary {
+	if s.Samples == 0 {
+		return nil
+	}
+	return &execution.ResourceSummary{Samples: s.Samples, PeakCPUPercent: s.PeakCPUPercent, AvgCPUPercent: s.AvgCPU,
+		PeakMemoryBytes: s.PeakMemoryBytes, AvgMemoryBytes: s.AvgMemory}
 }

@@ -26,7 +26,8 @@ type Config struct {
 	// Hardware is what one execution gets here: its CPUs and memory limit the run, its
 	// GPUs are handed to it.
 	Hardware execution.Hardware
-	// Network lets executions reach the network; by default they have none.
+	// Network lets every execution reach the network; by default only those whose step
+	// asked for it (execution.Created.Network) have it.
 	Network bool
 	// Grace is how long a stopped run has between SIGTERM and SIGKILL; default 10s.
 	Grace time.Duration

@@ -56,7 +56,9 @@ type Create struct {
 	Priority             int
 	TimeLimit            time.Duration
 	NoOutputTimeout      time.Duration
-	At                   time.Time
+	// Network: the step asks for network access.
+	Network bool
+	At      time.Time
 }
 
 // Queue hands the execution to the scheduler.
@@ -106,7 +108,9 @@ type RecordOutput struct {
 type Finish struct {
 	ExitCode int
 	Reason   string
-	At       time.Time
+	// Resources summarises the resource samples; nil when none were taken.
+	Resources *ResourceSummary
+	At        time.Time
 }
 
 // RequestStop asks to stop the execution. A started one goes to stopping until the runner

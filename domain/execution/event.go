@@ -78,7 +78,10 @@ type MetadataPoint struct {
 
 // GPUSample is one GPU's utilisation in a resource sample. Part of ResourcesSampled.
 type GPUSample struct {
-	Index              int     `json:"index"`
+	Index int `json:"index"`
+	// UUID is the GPU's UUID as nvidia-smi reports it (GPU-...), which names one device
+	// across reboots and hosts; empty in samples recorded before it was kept.
+	UUID               string  `json:"uuid,omitempty"`
 	UtilizationPercent float64 `json:"utilization_percent"`
 	MemoryBytes        int64   `json:"memory_bytes"`
 }
@@ -106,7 +109,10 @@ type Created struct {
 	Priority             int                   `json:"priority,omitempty"`
 	TimeLimit            time.Duration         `json:"time_limit_ns,omitempty"`        // 0: none
 	NoOutputTimeout      time.Duration         `json:"no_output_timeout_ns,omitempty"` // 0: platform default
-	At                   time.Time             `json:"at"`
+	// Network: the step asked for network access; without it the run has none where the
+	// launcher can isolate it.
+	Network bool      `json:"network,omitempty"`
+	At      time.Time `json:"at"`
 }
 
 // Queued: the execution was handed to the scheduler (created → queued).
@@ -169,13 +175,25 @@ type OutputRecorded struct {
 }
 
 // Finished: the commands exited on their own (started → complete if ExitCode is 0, else
-// started → error). Status is the resulting status.
+// started → error). Status is the resulting status. Resources summarises the resource
+// samples taken (nil when none were, and in events recorded before it was kept).
 type Finished struct {
 	Execution domain.ExecutionID     `json:"execution"`
 	ExitCode  int                    `json:"exit_code"`
 	Reason    string                 `json:"reason,omitempty"`
 	Status    domain.ExecutionStatus `json:"status"`
+	Resources *ResourceSummary       `json:"resources,omitempty"`
 	At        time.Time              `json:"at"`
+}
+
+// ResourceSummary is the peak and the average of an execution's resource samples. CPU is
+// in percent of one core, as in ResourcesSampled. Part of Finished.
+type ResourceSummary struct {
+	Samples         int     `json:"samples"`
+	PeakCPUPercent  float64 `json:"peak_cpu_percent"`
+	AvgCPUPercent   float64 `json:"avg_cpu_percent"`
+	PeakMemoryBytes int64   `json:"peak_memory_bytes"`
+	AvgMemoryBytes  int64   `json:"avg_memory_bytes"`
 }
 
 // StopRequested: By asked to stop the execution (→ stopping).

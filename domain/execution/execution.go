@@ -78,6 +78,7 @@ type State struct {
 	inputFiles      int
 	metadataPoints  int
 	resourceSamples int
+	resources       *ResourceSummary
 }
 
 // Exists reports whether the execution was created.
@@ -141,6 +142,18 @@ func (s State) MetadataPoints() int { return s.metadataPoints }
 // ResourceSamples returns how many resource samples were recorded.
 func (s State) ResourceSamples() int { return s.resourceSamples }
 
+// Resources returns the resource summary the execution finished with, nil if none.
+func (s State) Resources() *ResourceSummary {
+	if s.resources == nil {
+		return nil
+	}
+	r := *s.resources
+	return &r
+}
+
+// Network reports whether the step asked for network access.
+func (s State) Network() bool { return s.spec.Network }
+
 // Duration returns how long the execution has run: from start to its end, or to now
 // while it has not ended. It is 0 for an execution that never started.
 func (s State) Duration(now time.Time) time.Duration {
@@ -203,7 +216,16 @@ func Decide(s State, c Command) ([]Event, error) {
 				return nil, err
 			}
 		}
-		return []Event{Finished{Execution: id, ExitCode: c.ExitCode, Reason: c.Reason, Status: to, At: c.At}}, nil
+		if r := c.Resources; r != nil && (r.Samples < 0 || r.PeakCPUPercent < 0 || r.AvgCPUPercent < 0 || r.PeakMemoryBytes < 0 || r.AvgMemoryBytes < 0 ||
+			math.IsNaN(r.PeakCPUPercent) || math.IsInf(r.PeakCPUPercent, 0) || math.IsNaN(r.AvgCPUPercent) || math.IsInf(r.AvgCPUPercent, 0)) {
+			return nil, fmt.Errorf("finish: resource summary must be finite and not negative: %w", domain.ErrInvalid)
+		}
+		var res *ResourceSummary
+		if c.Resources != nil {
+			r := *c.Resources
+			res = &r
+		}
+		return []Event{Finished{Execution: id, ExitCode: c.ExitCode, Reason: c.Reason, Status: to, Resources: res, At: c.At}}, nil
 	case RequestStop:
 		if s.status == domain.StatusStopping {
 			return nil, nil
@@ -319,7 +341,7 @@ func Evolve(s State, e Event) State {
 		s.status, s.startedAt = domain.StatusStarted, e.At
 		s.host, s.hardware, s.imageDigest = e.Host, e.Hardware, e.ImageDigest
 	case Finished:
-		s.status, s.exitCode, s.reason, s.endedAt = e.Status, e.ExitCode, e.Reason, e.At
+		s.status, s.exitCode, s.reason, s.endedAt, s.resources = e.Status, e.ExitCode, e.Reason, e.At, e.Resources
 	case StopRequested:
 		s.status, s.stopRequestedBy = domain.StatusStopping, e.By
 	case Stopped:
@@ -451,7 +473,7 @@ func decideCreate(c Create) ([]Event, error) {
 		Image: c.Image, Commands: slices.Clone(c.Commands), Parameters: params, Inputs: inputs,
 		Environment: c.Environment, EnvironmentVariables: vars, Creator: c.Creator, Title: c.Title,
 		Task: c.Task, Tags: tags, Priority: c.Priority, TimeLimit: c.TimeLimit,
-		NoOutputTimeout: c.NoOutputTimeout, At: c.At,
+		NoOutputTimeout: c.NoOutputTimeout, Network: c.Network, At: c.At,
 	}}, nil
 }
 
@@ -685,6 +707,9 @@ func checkSample(c SampleResources) error {
 	for _, g := range c.GPUs {
 		if g.Index < 0 || !finite(g.UtilizationPercent) || g.UtilizationPercent > 100 || g.MemoryBytes < 0 {
 			return fmt.Errorf("sample resources: gpu %d: want utilisation 0 to 100 and non-negative memory: %w", g.Index, domain.ErrInvalid)
+		}
+		if len(g.UUID) > 128 || !utf8.ValidString(g.UUID) || strings.ContainsFunc(g.UUID, func(r rune) bool { return r < ' ' }) {
+			return fmt.Errorf("sample resources: gpu %d: uuid must be printable, at most 128 bytes: %w", g.Index, domain.ErrInvalid)
 		}
 	}
 	return nil

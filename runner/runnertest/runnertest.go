@@ -606,6 +606,12 @@ func testTimeout(t *testing.T, h *Harness, noOutput bool) {
 	if _, ok := h.Outputs(id)["partial.txt"]; !ok {
 		t.Errorf("outputs after a time-out = %v, want partial.txt", h.Outputs(id))
 	}
+	// The run lasts several sample periods: the completion event has the summary.
+	evs := h.Events(id)
+	fin, ok := evs[len(evs)-1].(execution.Finished)
+	if !ok || fin.Resources == nil || fin.Resources.Samples != res.Resources.Samples || fin.Resources.PeakMemoryBytes != res.Resources.PeakMemoryBytes {
+		t.Errorf("last event = %+v, want Finished with the resource summary %+v", evs[len(evs)-1], res.Resources)
+	}
 }
 
 // testAliasChain: the second step reads the first step's output through the alias its
