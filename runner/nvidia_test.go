@@ -33,7 +33,7 @@ func TestParseNvidiaSMI(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer f.Close()
+			defer f.Close() //nolint:errcheck // read only
 			got, err := runner.ParseNvidiaSMI(f)
 			if err != nil {
 				t.Fatalf("ParseNvidiaSMI() error = %v", err)

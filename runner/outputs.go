@@ -138,7 +138,7 @@ func (r *Runner) readBulk(id domain.ExecutionID, path string, into map[string]ma
 	if err != nil {
 		return
 	}
-	defer f.Close()
+	defer f.Close() //nolint:errcheck // read only
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 64<<10), 16<<20)
 	for n := 1; sc.Scan(); n++ {

@@ -12,6 +12,10 @@ import (
 	"github.com/stratahq/strata/events"
 )
 
+// ErrRunLost: a worker restarted and the run of an execution it followed was gone; the
+// execution is recorded as crashed.
+var ErrRunLost = errors.New("the run was lost")
+
 // Recovered is what Recover did with one execution that was running on this host.
 type Recovered struct {
 	Execution domain.ExecutionID
@@ -66,7 +70,7 @@ func (r *Runner) Recover(ctx context.Context) ([]Recovered, error) {
 				r.logger.Warn("runner: reattach", "execution", id, "err", err)
 			}
 		}
-		res, err := r.crash(ctx, id, fmt.Errorf("worker %s restarted and the run was lost", r.cfg.Host))
+		res, err := r.crash(ctx, id, fmt.Errorf("worker %s restarted: %w", r.cfg.Host, ErrRunLost))
 		if err != nil && res.Status == domain.StatusCrashed {
 			err = nil // the cause, recorded as the reason
 		}

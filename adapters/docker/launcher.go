@@ -52,6 +52,9 @@ var (
 // MountDir returns /valohai: containers see the execution directory there.
 func (l *Launcher) MountDir() string { return "/valohai" }
 
+// ErrWait: the daemon reported an error waiting for a container.
+var ErrWait = errors.New("docker: wait for the container")
+
 // ErrNoGPURuntime: GPUs were asked for and the daemon has no nvidia runtime.
 var ErrNoGPURuntime = fmt.Errorf("docker daemon has no GPU runtime (install nvidia-container-toolkit and restart dockerd): %w", domain.ErrInvalid)
 
@@ -209,7 +212,7 @@ func (l *Launcher) start(ctx context.Context, id string, spec runner.Spec, start
 		case res := <-wait.Result:
 			h.code = int(res.StatusCode)
 			if res.Error != nil {
-				h.err = errors.New(res.Error.Message)
+				h.err = fmt.Errorf("%s: %w", res.Error.Message, ErrWait)
 			}
 		case err := <-wait.Error:
 			h.err = err
@@ -266,7 +269,7 @@ func (h *handle) Usage(ctx context.Context) (runner.Usage, error) {
 	if err != nil {
 		return runner.Usage{}, fmt.Errorf("stats of container %s: %w", h.id[:12], err)
 	}
-	defer res.Body.Close()
+	defer res.Body.Close() //nolint:errcheck // read only; a decode error is reported
 	var s container.StatsResponse
 	if err := json.NewDecoder(res.Body).Decode(&s); err != nil {
 		return runner.Usage{}, fmt.Errorf("stats of container %s: %w", h.id[:12], err)

@@ -80,14 +80,14 @@ func buildImage() error {
 	if err != nil {
 		return err
 	}
-	defer cli.Close()
+	defer cli.Close() //nolint:errcheck // test client
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	res, err := cli.ImageBuild(ctx, &buf, client.ImageBuildOptions{Tags: []string{testImage}, Remove: true, ForceRemove: true, NetworkMode: "none"})
 	if err != nil {
 		return err
 	}
-	defer res.Body.Close()
+	defer res.Body.Close() //nolint:errcheck // read only
 	out, err := io.ReadAll(res.Body)
 	if err != nil {
 		return err
@@ -204,7 +204,7 @@ func TestRunner_Recover(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer cli.Close()
+	defer cli.Close() //nolint:errcheck // test client
 	left, err := cli.ContainerList(t.Context(), client.ContainerListOptions{All: true, Filters: make(client.Filters).Add("label", docker.LabelProject+"="+string(h.Project))})
 	if err != nil || len(left.Items) != 0 {
 		t.Errorf("containers left = %d, %v, want none", len(left.Items), err)
