@@ -1,10 +1,14 @@
-// Package runner runs queued executions: it schedules them, prepares and hashes their
-// inputs, writes the /valohai/config files, launches the step's commands through a
-// Launcher, keeps their logs (not as events) and streams them live, turns JSON lines of
-// stdout into batched metadata events, samples resource usage, uploads everything under
-// the outputs directory as datums when the run ends (also after an error, a stop or a
-// time-out) with their sidecar properties, tags and aliases, enforces stop requests,
-// time limits and no-output time-outs, and recovers executions after a crash.
+// Package runner runs queued executions: it schedules them (by priority, within each
+// environment's maximum scale and per-user quota), prepares and hashes their inputs,
+// writes the config files, launches the step's commands through a Launcher with the
+// secret variables from its SecretSource, keeps their logs in a LogStore (not as events;
+// FileLogStore keeps them across restarts) and streams them live, turns JSON lines of
+// stdout into batched metadata events, samples resource usage (the summary goes into the
+// completion event), hands everything under the outputs directory to the app
+// (app.Service.UploadOutput, which applies the sidecars as follow-up commands, and
+// CreateOutputVersions for valohai.dataset-versions) when the run ends (also after an
+// error, a stop or a time-out), enforces stop requests, time limits and no-output
+// time-outs, and recovers executions after a crash.
 //
 // It declares the Launcher it needs; adapters/docker and adapters/process implement it.
 // It imports domain/..., events, blob and app; it must not import adapters, projections,

@@ -3,31 +3,47 @@ package runner
 import (
 	"container/heap"
 	"context"
+	"fmt"
 	"sync"
 
+	"github.com/stratahq/strata/app"
 	"github.com/stratahq/strata/domain"
+	"github.com/stratahq/strata/domain/environment"
+	"github.com/stratahq/strata/events"
 )
 
 // Scheduler runs queued executions on a Runner, at most Slots at a time, by priority
-// (higher first) then in submission order; the others wait, queued. It is safe for
-// concurrent use.
+// (higher first) then in submission order, within the limits of each execution's
+// environment: at most its maximum scale (environment.Spec.MaxScale) of its executions at
+// once, and at most its per-user quota (PerUserQuota) of one creator's. An execution that
+// may not start yet waits, queued, and does not hold back those behind it that may. The
+// limits are counted over the executions of this scheduler, read from the environment when
+// an execution is submitted. It is safe for concurrent use.
 type Scheduler struct {
 	r     *Runner
 	slots int
 
 	mu sync.Mutex
-	// guards q, seq and wake
-	q    queue
-	seq  int
-	wake chan struct{}
+	// guards q, seq, wake, running and perUser
+	q       queue
+	seq     int
+	wake    chan struct{}
+	running map[domain.EnvironmentID]int
+	perUser map[userKey]int
 
 	// Done, if set, is called after each execution with how it ended.
 	Done func(domain.ExecutionID, Result, error)
 }
 
+type userKey struct {
+	env  domain.EnvironmentID
+	user domain.UserID
+}
+
 // NewScheduler returns a scheduler running at most slots executions at once on r.
 func NewScheduler(r *Runner, slots int) *Scheduler {
-	return &Scheduler{r: r, slots: max(slots, 1), wake: make(chan struct{}, 1)}
+	return &Scheduler{r: r, slots: max(slots, 1), wake: make(chan struct{}, 1),
+		running: map[domain.EnvironmentID]int{}, perUser: map[userKey]int{}}
 }
 
 // Submit queues execution id (recording Queued if it is only created) with priority.
@@ -36,6 +52,15 @@ func (s *Scheduler) Submit(ctx context.Context, id domain.ExecutionID, priority 
 	if err != nil {
 		return err
 	}
+	spec := st.Spec()
+	var lim environment.Spec
+	if spec.Environment != "" {
+		env, _, err := events.Fold(ctx, s.r.log, s.r.codec, app.EnvironmentStream(spec.Environment), environment.State{}, environment.Evolve)
+		if err != nil {
+			return fmt.Errorf("submit execution #%d: environment %s: %w", st.Number(), spec.Environment, err)
+		}
+		lim = env.Spec()
+	}
 	if st.Status() == domain.StatusCreated {
 		if _, err := s.r.queue(ctx, id); err != nil {
 			return err
@@ -43,13 +68,63 @@ func (s *Scheduler) Submit(ctx context.Context, id domain.ExecutionID, priority 
 	}
 	s.mu.Lock()
 	s.seq++
-	heap.Push(&s.q, item{id: id, priority: priority, seq: s.seq})
+	heap.Push(&s.q, item{id: id, priority: priority, seq: s.seq, env: spec.Environment, user: spec.Creator,
+		maxScale: lim.MaxScale, quota: lim.PerUserQuota})
 	s.mu.Unlock()
+	s.signal()
+	return nil
+}
+
+func (s *Scheduler) signal() {
 	select {
 	case s.wake <- struct{}{}:
 	default:
 	}
-	return nil
+}
+
+// allowedLocked reports whether it may start now; s.mu is held.
+func (s *Scheduler) allowedLocked(it item) bool {
+	if it.maxScale > 0 && s.running[it.env] >= it.maxScale {
+		return false
+	}
+	return it.quota <= 0 || s.perUser[userKey{it.env, it.user}] < it.quota
+}
+
+// nextLocked takes the first queued execution that may start now, counting it as
+// running; s.mu is held. more reports whether another could start too.
+func (s *Scheduler) nextLocked() (it item, ok, more bool) {
+	var skipped []item
+	for s.q.Len() > 0 {
+		c := heap.Pop(&s.q).(item)
+		if !ok && s.allowedLocked(c) {
+			it, ok = c, true
+			s.running[c.env]++
+			s.perUser[userKey{c.env, c.user}]++
+			continue
+		}
+		if ok && s.allowedLocked(c) {
+			more = true
+			skipped = append(skipped, c)
+			break
+		}
+		skipped = append(skipped, c)
+	}
+	for _, c := range skipped {
+		heap.Push(&s.q, c)
+	}
+	return it, ok, more
+}
+
+func (s *Scheduler) release(it item) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.running[it.env]--; s.running[it.env] <= 0 {
+		delete(s.running, it.env)
+	}
+	k := userKey{it.env, it.user}
+	if s.perUser[k]--; s.perUser[k] <= 0 {
+		delete(s.perUser, k)
+	}
 }
 
 // Serve runs submitted executions until ctx is done, then waits for those running.
@@ -62,18 +137,10 @@ func (s *Scheduler) Serve(ctx context.Context) {
 			defer wg.Done()
 			for {
 				s.mu.Lock()
-				var it item
-				ok := s.q.Len() > 0
-				if ok {
-					it = heap.Pop(&s.q).(item)
-				}
-				more := s.q.Len() > 0
+				it, ok, more := s.nextLocked()
 				s.mu.Unlock()
 				if more {
-					select {
-					case s.wake <- struct{}{}:
-					default:
-					}
+					s.signal()
 				}
 				if !ok {
 					select {
@@ -84,16 +151,14 @@ func (s *Scheduler) Serve(ctx context.Context) {
 					}
 				}
 				res, err := s.r.Run(ctx, it.id)
+				s.release(it)
 				if err != nil {
 					s.r.logger.Error("runner: run execution", "execution", it.id, "err", err)
 				}
 				if s.Done != nil {
 					s.Done(it.id, res, err)
 				}
-				select { // pass the wake-up on: more may be queued
-				case s.wake <- struct{}{}:
-				default:
-				}
+				s.signal() // a slot and maybe a quota are free: more may start
 			}
 		}()
 	}
@@ -103,6 +168,10 @@ type item struct {
 	id       domain.ExecutionID
 	priority int
 	seq      int
+	env      domain.EnvironmentID
+	user     domain.UserID
+	maxScale int // 0: no limit
+	quota    int // per user; 0: no limit
 }
 
 type queue []item

@@ -125,12 +125,35 @@ func mustExec[S any, C any, E events.Event](t testing.TB, h *Harness, stream eve
 	}
 }
 
+// AddMember makes user an editor of the project.
+func (h *Harness) AddMember(user domain.UserID) {
+	h.T.Helper()
+	mustExec(h.T, h, app.ProjectStream(h.Project), project.Decide, project.Evolve, project.Command(project.SetMember{User: user, Role: project.RoleEditor, At: time.Now().UTC()}))
+}
+
+// AddEnvironment creates an environment of spec and enables it for the project.
+func (h *Harness) AddEnvironment(spec environment.Spec) domain.EnvironmentID {
+	h.T.Helper()
+	id, at := domain.EnvironmentID(uuid.NewString()), time.Now().UTC()
+	mustExec(h.T, h, app.EnvironmentStream(id), environment.Decide, environment.Evolve, environment.Command(environment.Create{
+		Environment: id, Slug: "env-" + string(id[:8]), Spec: spec, At: at}))
+	mustExec(h.T, h, app.ProjectStream(h.Project), project.Decide, project.Evolve, project.Command(project.EnableEnvironment{Environment: id, At: at}))
+	return id
+}
+
 // Ctx is a context acting as Alice.
 func (h *Harness) Ctx() context.Context { return app.WithActor(h.T.Context(), Alice) }
 
 // Create creates an execution of step name of the valohai.yaml yml ("IMAGE" in it is
 // replaced by the harness's image); edit, if set, changes the request first.
 func (h *Harness) Create(yml, name string, params map[string]any, inputs map[string][]string, edit func(*app.CreateExecution)) domain.ExecutionID {
+	h.T.Helper()
+	return h.CreateAs(Alice, yml, name, params, inputs, edit)
+}
+
+// CreateAs is Create on behalf of user, who must be an editor of the project (see
+// AddMember).
+func (h *Harness) CreateAs(user domain.UserID, yml, name string, params map[string]any, inputs map[string][]string, edit func(*app.CreateExecution)) domain.ExecutionID {
 	t := h.T
 	t.Helper()
 	cfg, problems, err := valohaiyaml.Parse("valohai.yaml", []byte(quoteCommands(strings.ReplaceAll(yml, "IMAGE", h.Image))))
@@ -150,7 +173,7 @@ func (h *Harness) Create(yml, name string, params map[string]any, inputs map[str
 	if edit != nil {
 		edit(&c)
 	}
-	res, err := h.App.CreateExecution(h.Ctx(), c)
+	res, err := h.App.CreateExecution(app.WithActor(h.T.Context(), user), c)
 	if err != nil {
 		t.Fatalf("CreateExecution() error = %v", err)
 	}
