@@ -267,7 +267,11 @@ func BenchmarkRebuild(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer log.Close()
+	defer func() {
+		if err := log.Close(); err != nil {
+			b.Error(err)
+		}
+	}()
 	c := codec(b)
 	gen := generate(b, log, c, n)
 	b.Logf("generated %d events (%d executions) in %s", gen.head, gen.runs, gen.duration.Round(time.Millisecond))
@@ -294,7 +298,11 @@ func BenchmarkRebuild(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer store.Close()
+	defer func() {
+		if err := store.Close(); err != nil {
+			b.Error(err)
+		}
+	}()
 	eng, err := projections.New(log, c, store, projections.Config{}, projections.All()...)
 	if err != nil {
 		b.Fatal(err)

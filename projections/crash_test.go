@@ -3,6 +3,7 @@ package projections_test
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -146,7 +147,7 @@ func importLog(t *testing.T, path string) *memory.Store {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read-only: a failed close loses nothing
 	log := memory.NewStore()
 	if _, err := events.Import(context.Background(), log, f, events.ImportOptions{}); err != nil {
 		t.Fatal(err)
@@ -162,7 +163,11 @@ func checkpoints(t *testing.T, logDir, storeDir string) map[string]events.Positi
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer store.Close()
+	defer func() {
+		if err := store.Close(); err != nil {
+			t.Error(err)
+		}
+	}()
 	eng, err := projections.New(log, codec(t), store, projections.Config{}, projections.All()...)
 	if err != nil {
 		t.Fatal(err)
@@ -186,7 +191,11 @@ func finish(t *testing.T, logDir, storeDir string, head events.Position) map[str
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer store.Close()
+	defer func() {
+		if err := store.Close(); err != nil {
+			t.Error(err)
+		}
+	}()
 	eng, err := projections.New(log, codec(t), store, projections.Config{}, projections.All()...)
 	if err != nil {
 		t.Fatal(err)
@@ -197,6 +206,8 @@ func finish(t *testing.T, logDir, storeDir string, head events.Position) map[str
 	waitFor(t, eng, head)
 	d := digestAll(t, eng)
 	cancel()
-	<-done
+	if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+		t.Errorf("Run() error = %v", err)
+	}
 	return d
 }

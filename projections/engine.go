@@ -167,6 +167,9 @@ func (e *Engine) Run(ctx context.Context) error {
 
 var errRestart = errors.New("restart subscription")
 
+// errMalformed marks a stored record or key that cannot be decoded.
+var errMalformed = errors.New("malformed projection record")
+
 // follow subscribes from the lowest checkpoint and applies batches until ctx ends, a
 // restart is asked for (errRestart) or something fails. It is a pipeline: the
 // subscription fills a channel, a decoder cuts it into batches and decodes each on every
@@ -695,7 +698,7 @@ func readMeta(r Reader, name string) (meta, bool, error) {
 		return meta{}, false, err
 	}
 	if len(v) != 20 {
-		return meta{}, false, fmt.Errorf("read checkpoint of %s: %d bytes, want 20", name, len(v))
+		return meta{}, false, fmt.Errorf("read checkpoint of %s: %d bytes, want 20: %w", name, len(v), errMalformed)
 	}
 	return meta{version: int(binary.BigEndian.Uint32(v)), generation: binary.BigEndian.Uint64(v[4:]), checkpoint: events.Position(binary.BigEndian.Uint64(v[12:]))}, true, nil
 }
@@ -711,7 +714,6 @@ func writeMeta(tx Txn, name string, m meta) error {
 type prefixed struct {
 	tx     Txn
 	prefix []byte
-	buf    []byte
 }
 
 func (p *prefixed) key(k []byte) []byte {

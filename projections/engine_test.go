@@ -104,7 +104,9 @@ func TestEngine_ReapplyIsNoop(t *testing.T) {
 	go func() { done <- eng.Run(ctx) }()
 	waitFor(t, eng, w.last)
 	cancel()
-	<-done
+	if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+		t.Errorf("Run() error = %v", err)
+	}
 	before := digestAll(t, eng)
 	envs, err := log.ReadAll(context.Background(), 0, 10_000)
 	if err != nil {
@@ -149,7 +151,12 @@ func TestEngine_VersionChangeRebuilds(t *testing.T) {
 		done := make(chan error, 1)
 		go func() { done <- eng.Run(ctx) }()
 		waitFor(t, eng, w.last)
-		return eng, func() { cancel(); <-done }
+		return eng, func() {
+			cancel()
+			if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+				t.Errorf("Run() error = %v", err)
+			}
+		}
 	}
 	eng, stop := run(1)
 	st1, err := eng.Status(context.Background())

@@ -341,6 +341,9 @@ func executionOf(e execution.Event) domain.ExecutionID {
 // (metadata points and resource samples); the record itself is written by flush.
 func updateExecution(tx Txn, env events.Envelope, x *Execution, ev execution.Event) error {
 	switch e := ev.(type) {
+	case execution.Created:
+		// Nothing to fold: apply builds the record from Created itself and never gets here
+		// with one.
 	case execution.Queued:
 		x.Status, x.QueuedAt = domain.StatusQueued, e.At
 	case execution.Started:
@@ -418,7 +421,7 @@ func (xs Executions) ByNumber(r Reader, project domain.ProjectID, number int) (E
 	}
 	id, ok := rowID(row)
 	if !ok {
-		return Execution{}, fmt.Errorf("get execution #%d: malformed row", number)
+		return Execution{}, fmt.Errorf("get execution #%d: malformed row: %w", number, errMalformed)
 	}
 	return xs.Get(r, id)
 }
@@ -659,7 +662,7 @@ func (xs Executions) List(r Reader, q ExecutionQuery) (ExecutionPage, error) {
 		return true
 	})
 	if err == nil && bad != nil {
-		err = fmt.Errorf("malformed row under %q", bad)
+		err = fmt.Errorf("malformed row under %q: %w", bad, errMalformed)
 	}
 	if err != nil {
 		return ExecutionPage{}, fmt.Errorf("list executions: %w", err)

@@ -1,7 +1,6 @@
 package projections
 
 import (
-	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -94,5 +93,3 @@ func scanJSON[T any](r Reader, prefix, seek []byte, reverse bool, fn func(k []by
 func valid(from, to, p events.Position) bool {
 	return from <= p && (to == 0 || to > p)
 }
-
-func hasPrefix(k []byte, p []byte) bool { return bytes.HasPrefix(k, p) }

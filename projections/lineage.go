@@ -328,7 +328,7 @@ func (l Lineage) Traverse(r Reader, start string, dir Direction, depth int, p ev
 			err := r.Scan(pre, nil, false, func(k, v []byte) bool {
 				other, kind, since, ok := splitEdgeKey(k[len(pre):])
 				if !ok {
-					derr = fmt.Errorf("lineage: malformed edge key %q", k)
+					derr = fmt.Errorf("lineage: malformed edge key %q: %w", k, errMalformed)
 					return false
 				}
 				until := events.Position(binary.BigEndian.Uint64(v))

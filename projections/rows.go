@@ -182,16 +182,6 @@ func (v *rowView) hasTag(t string) bool {
 	return false
 }
 
-// rowTags returns the tags of a row.
-func (v *rowView) tagList() []string {
-	var out []string
-	r := rowReader{b: v.tags}
-	for n := r.uvarint(); n > 0 && !r.bad; n-- {
-		out = append(out, string(r.str()))
-	}
-	return out
-}
-
 // metaValue finds the metadata key k: its sort value, or Missing.
 func (v *rowView) metaValue(k string, out *sortValue) {
 	r := rowReader{b: v.meta}
