@@ -60,16 +60,16 @@ func (c ProjectionsConfig) withDefaults() ProjectionsConfig {
 func (c ProjectionsConfig) Validate() error {
 	var errs []error
 	if c.Dir == "" {
-		errs = append(errs, errors.New("badger projections: Dir is empty"))
+		errs = append(errs, fmt.Errorf("badger projections: Dir is empty: %w", ErrConfig))
 	}
 	if c.MemTableSize < 1<<20 {
-		errs = append(errs, fmt.Errorf("badger projections: MemTableSize %d is under 1 MiB", c.MemTableSize))
+		errs = append(errs, fmt.Errorf("badger projections: MemTableSize %d is under 1 MiB: %w", c.MemTableSize, ErrConfig))
 	}
 	if c.NumMemtables < 1 {
-		errs = append(errs, fmt.Errorf("badger projections: NumMemtables %d, want 1 or more", c.NumMemtables))
+		errs = append(errs, fmt.Errorf("badger projections: NumMemtables %d, want 1 or more: %w", c.NumMemtables, ErrConfig))
 	}
 	if c.BlockCacheSize < 0 || c.IndexCacheSize < 0 {
-		errs = append(errs, errors.New("badger projections: cache sizes must not be negative"))
+		errs = append(errs, fmt.Errorf("badger projections: cache sizes must not be negative: %w", ErrConfig))
 	}
 	return errors.Join(errs...)
 }
