@@ -59,7 +59,7 @@ func (o *Objects) OpenObject(ctx context.Context, key string, offset int64) (io.
 	if err != nil {
 		return nil, 0, fmt.Errorf("%s: %w", op, err)
 	}
-	defer root.Close()
+	defer func() { _ = root.Close() }() // a directory handle opened only to read: closing it cannot lose data
 	f, err := root.Open(key)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, 0, fmt.Errorf("%s: %w", op, blob.ErrNotFound)
@@ -89,7 +89,7 @@ func (o *Objects) ListObjects(ctx context.Context, prefix string, fn func(key st
 	if err != nil {
 		return fmt.Errorf("list objects %s: %w", prefix, err)
 	}
-	defer root.Close()
+	defer func() { _ = root.Close() }() // a directory handle opened only to read: closing it cannot lose data
 	start := "."
 	if i := strings.LastIndexByte(prefix, '/'); i > 0 {
 		start = prefix[:i]
