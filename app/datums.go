@@ -95,7 +95,7 @@ func (s *Service) Upload(ctx context.Context, u Upload) (UploadResult, error) {
 	if err != nil {
 		return UploadResult{}, fmt.Errorf("upload %q: %w", u.Name, err)
 	}
-	var r io.Reader = u.Content
+	r := u.Content
 	if u.Progress != nil {
 		r = &progressReader{r: r, fn: u.Progress}
 	}

@@ -20,6 +20,9 @@ import (
 // forgery protection).
 var ErrForbiddenAddress = fmt.Errorf("address not allowed for remote inputs: %w", domain.ErrInvalid)
 
+// errHTTPStatus marks a remote input that answered with an unexpected HTTP status.
+var errHTTPStatus = errors.New("unexpected HTTP status")
+
 // ForbiddenAddressError names the address a connection was refused to and why.
 type ForbiddenAddressError struct {
 	Addr netip.Addr
@@ -196,7 +199,7 @@ func (h *httpSource) open(ctx context.Context, offset int64) (io.ReadCloser, int
 		return nil, 0, false, fmt.Errorf("get %s: %s: %w", h.url, resp.Status, domain.ErrNotFound)
 	}
 	_ = resp.Body.Close()
-	return nil, 0, false, fmt.Errorf("get %s: %s", h.url, resp.Status)
+	return nil, 0, false, fmt.Errorf("get %s: %s: %w", h.url, resp.Status, errHTTPStatus)
 }
 
 // unwrapURLError drops *url.Error's quoting of the URL, which the caller already names.

@@ -2,7 +2,6 @@ package app_test
 
 import (
 	"context"
-	"net/http"
 	"sync"
 	"testing"
 	"time"
@@ -93,14 +92,6 @@ func withObjects(name string, o app.ObjectReader) harnessOption {
 
 func withDownload(dc app.DownloadConfig) harnessOption {
 	return func(c *app.Config, _ *app.Deps) { c.Download = dc }
-}
-
-func withTransport(t *http.Transport) harnessOption {
-	return func(_ *app.Config, d *app.Deps) { d.Transport = t }
-}
-
-func withStores(edit func(*storecfg.Config)) harnessOption {
-	return func(c *app.Config, _ *app.Deps) { edit(&c.Stores) }
 }
 
 func (h *harness) ctx(actor domain.UserID) context.Context {

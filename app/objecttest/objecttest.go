@@ -16,6 +16,9 @@ import (
 	"github.com/stratahq/strata/domain"
 )
 
+// errStop is what the ListObjects callback returns to stop the listing early.
+var errStop = errors.New("stop")
+
 // Put writes content as the object key of the bucket the reader reads.
 type Put func(ctx context.Context, key string, content []byte) error
 
@@ -115,11 +118,10 @@ func Run(t *testing.T, r app.ObjectReader, put Put) {
 				t.Errorf("ListObjects(%s) (-want +got):\n%s", tt.prefix, diff)
 			}
 		}
-		stop := errors.New("stop")
 		calls := 0
-		err := r.ListObjects(t.Context(), base, func(string, int64) error { calls++; return stop })
-		if !errors.Is(err, stop) || calls != 1 {
-			t.Errorf("ListObjects() with a failing fn = %v after %d calls, want %v after 1", err, calls, stop)
+		err := r.ListObjects(t.Context(), base, func(string, int64) error { calls++; return errStop })
+		if !errors.Is(err, errStop) || calls != 1 {
+			t.Errorf("ListObjects() with a failing fn = %v after %d calls, want %v after 1", err, calls, errStop)
 		}
 	})
 
