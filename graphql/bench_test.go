@@ -166,7 +166,7 @@ func generateHistory(b *testing.B, log events.Store, c *events.Codec, n int) ben
 	if firstErr != nil {
 		b.Fatal(firstErr)
 	}
-	head, err := projections.Head(ctx, log)
+	head, err := log.Head(ctx)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -199,7 +199,7 @@ func generate(tb testing.TB, log events.Store, c *events.Codec, n int) genResult
 	if firstErr != nil {
 		tb.Fatal(firstErr)
 	}
-	head, err := projections.Head(ctx, log)
+	head, err := log.Head(ctx)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -563,7 +563,7 @@ func (e *Engine) WaitFor(ctx context.Context, pos events.Position) error {
 
 // Status returns where every projection stands, with its lag behind the log's head.
 func (e *Engine) Status(ctx context.Context) ([]Status, error) {
-	head, err := Head(ctx, e.log)
+	head, err := e.log.Head(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -586,58 +586,6 @@ func (e *Engine) Status(ctx context.Context) ([]Status, error) {
 		return nil, fmt.Errorf("read projection status: %w", err)
 	}
 	return out, nil
-}
-
-// Header is implemented by event stores that know their last position cheaply.
-type Header interface {
-	Head(ctx context.Context) (events.Position, error)
-}
-
-// Head returns the position of the last event in log: from Header if log has it,
-// otherwise by a binary search with ReadAll.
-func Head(ctx context.Context, log events.Store) (events.Position, error) {
-	if h, ok := log.(Header); ok {
-		return h.Head(ctx)
-	}
-	exists := func(after events.Position) (bool, error) {
-		page, err := log.ReadAll(ctx, after, 1)
-		if err != nil {
-			return false, fmt.Errorf("find the head of the log: %w", err)
-		}
-		return len(page) > 0, nil
-	}
-	// The head is the smallest p with no event after it.
-	lo, hi := events.Position(0), events.Position(1)
-	for {
-		ok, err := exists(hi)
-		if err != nil {
-			return 0, err
-		}
-		if !ok {
-			break
-		}
-		lo, hi = hi, hi*2
-	}
-	if ok, err := exists(lo); err != nil || !ok {
-		return lo, err
-	}
-	for hi-lo > 1 { // an event after lo, none after hi
-		mid := lo + (hi-lo)/2
-		ok, err := exists(mid)
-		if err != nil {
-			return 0, err
-		}
-		if ok {
-			lo = mid
-		} else {
-			hi = mid
-		}
-	}
-	page, err := log.ReadAll(ctx, lo, 1)
-	if err != nil || len(page) == 0 {
-		return hi, err
-	}
-	return page[0].Position, nil
 }
 
 // View runs fn on a snapshot of the projection name's keys.
