@@ -29,6 +29,9 @@ type CreateExecution struct {
 	Priority    int
 	TimeLimit   time.Duration
 	NoOutput    time.Duration // no-output timeout
+	// Network: the step asks for network access (execution.Created.Network); without it
+	// the run has none where the launcher can isolate it.
+	Network bool
 }
 
 // CreatedExecution is the execution CreateExecution created.
@@ -82,7 +85,7 @@ func (s *Service) CreateExecution(ctx context.Context, c CreateExecution) (Creat
 		Execution: id, Project: c.Project, Number: n, Step: c.Step, Code: c.Code, Image: c.Image, Commands: c.Commands,
 		Parameters: c.Parameters, Inputs: c.Inputs, Resolved: resolved, Environment: c.Environment,
 		EnvironmentVariables: c.Variables, Creator: actor, Title: c.Title, Task: c.Task, Tags: c.Tags,
-		Priority: c.Priority, TimeLimit: c.TimeLimit, NoOutputTimeout: c.NoOutput, At: at,
+		Priority: c.Priority, TimeLimit: c.TimeLimit, NoOutputTimeout: c.NoOutput, Network: c.Network, At: at,
 	}))
 	if err != nil {
 		return CreatedExecution{}, fmt.Errorf("create execution #%d: %w", n, err)

@@ -147,6 +147,9 @@ func (r *mutationResolver) CreateExecution(ctx context.Context, input generated.
 	if input.Title != nil {
 		c.Title = *input.Title
 	}
+	if input.Network != nil {
+		c.Network = *input.Network
+	}
 	for _, pv := range input.Parameters {
 		c.Parameters[pv.Name] = pv.Values
 		c.Step.Parameters = append(c.Step.Parameters, execution.ParameterDef{Name: pv.Name, Type: execution.TypeString})

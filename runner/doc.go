@@ -10,7 +10,15 @@
 // error, a stop or a time-out), enforces stop requests, time limits and no-output
 // time-outs, and recovers executions after a crash.
 //
-// It declares the Launcher it needs; adapters/docker and adapters/process implement it.
+// Dispatch: a Dispatcher (a reactor following the event log from a Checkpoint) publishes
+// every created or queued execution on a Queue, and a Worker consumes the Queue and submits
+// each execution to its Scheduler. The Queue is transport only (adapters/bus, watermill):
+// delivery is at least once, the Dispatcher republishes executions that do not start, and
+// the Worker treats a dispatch of an execution it holds, or that has already started, as a
+// no-op.
+//
+// It declares the Launcher and the Queue it needs; adapters/docker and adapters/process
+// implement the Launcher, adapters/bus the Queue.
 // It imports domain/..., events, blob and app; it must not import adapters, projections,
 // graphql or cmd.
 //

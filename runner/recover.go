@@ -31,19 +31,34 @@ type Recovered struct {
 // marked crashed with a reason. Then it removes every run of the launcher that belongs to
 // no execution it follows. It returns once the reattached runs have ended.
 func (r *Runner) Recover(ctx context.Context) ([]Recovered, error) {
-	ids, err := r.startedHere(ctx)
-	if err != nil {
-		return nil, err
-	}
-	re, _ := r.launch.(Reattacher)
+	follow, err := r.RecoverStart(ctx)
+	return follow(), err
+}
+
+// RecoverStart is Recover up to the reattached runs: it returns once the lost executions
+// are recorded crashed and the leftover runs swept, so that this worker may start new runs
+// (none of which a sweep could then remove); follow waits for the reattached runs to end
+// and returns what was done with every execution. follow is never nil.
+func (r *Runner) RecoverStart(ctx context.Context) (follow func() []Recovered, err error) {
 	var out []Recovered
 	var mu sync.Mutex
 	var wg sync.WaitGroup
+	follow = func() []Recovered {
+		wg.Wait()
+		mu.Lock()
+		defer mu.Unlock()
+		return out
+	}
+	ids, err := r.startedHere(ctx)
+	if err != nil {
+		return follow, err
+	}
+	re, _ := r.launch.(Reattacher)
 	following := map[domain.ExecutionID]bool{}
 	for _, id := range ids {
 		st, err := r.load(ctx, id)
 		if err != nil {
-			return out, err
+			return follow, err
 		}
 		if s := st.Status(); s != domain.StatusStarted && s != domain.StatusStopping {
 			continue
@@ -82,8 +97,7 @@ func (r *Runner) Recover(ctx context.Context) ([]Recovered, error) {
 	if re != nil {
 		_, sweepErr = re.Sweep(ctx, func(id domain.ExecutionID) bool { return following[id] })
 	}
-	wg.Wait()
-	return out, sweepErr
+	return follow, sweepErr
 }
 
 // startedHere returns the executions whose Started event names this host, in log order.

@@ -24,12 +24,13 @@ type Scheduler struct {
 	slots int
 
 	mu sync.Mutex
-	// guards q, seq, wake, running and perUser
+	// guards q, seq, wake, running, perUser and held
 	q       queue
 	seq     int
 	wake    chan struct{}
 	running map[domain.EnvironmentID]int
 	perUser map[userKey]int
+	held    map[domain.ExecutionID]bool // submitted, not yet run to its end
 
 	// Done, if set, is called after each execution with how it ended.
 	Done func(domain.ExecutionID, Result, error)
@@ -43,11 +44,27 @@ type userKey struct {
 // NewScheduler returns a scheduler running at most slots executions at once on r.
 func NewScheduler(r *Runner, slots int) *Scheduler {
 	return &Scheduler{r: r, slots: max(slots, 1), wake: make(chan struct{}, 1),
-		running: map[domain.EnvironmentID]int{}, perUser: map[userKey]int{}}
+		running: map[domain.EnvironmentID]int{}, perUser: map[userKey]int{}, held: map[domain.ExecutionID]bool{}}
 }
 
 // Submit queues execution id (recording Queued if it is only created) with priority.
-func (s *Scheduler) Submit(ctx context.Context, id domain.ExecutionID, priority int) error {
+// Submitting an execution this scheduler already holds (waiting or running) is a no-op,
+// so a dispatch delivered twice runs once.
+func (s *Scheduler) Submit(ctx context.Context, id domain.ExecutionID, priority int) (err error) {
+	s.mu.Lock()
+	if s.held[id] {
+		s.mu.Unlock()
+		return nil
+	}
+	s.held[id] = true
+	s.mu.Unlock()
+	defer func() {
+		if err != nil {
+			s.mu.Lock()
+			delete(s.held, id)
+			s.mu.Unlock()
+		}
+	}()
 	st, err := s.r.load(ctx, id)
 	if err != nil {
 		return err
@@ -125,6 +142,7 @@ func (s *Scheduler) release(it item) {
 	if s.perUser[k]--; s.perUser[k] <= 0 {
 		delete(s.perUser, k)
 	}
+	delete(s.held, it.id)
 }
 
 // Serve runs submitted executions until ctx is done, then waits for those running.

@@ -140,7 +140,7 @@ func TestServe(t *testing.T) {
 	done := make(chan int, 1)
 	var errOut bytes.Buffer
 	go func() {
-		done <- run(ctx, []string{"--data-dir", dir, "serve", "--listen", "127.0.0.1:0"}, strings.NewReader(""), outW, &errOut)
+		done <- run(ctx, []string{"--data-dir", dir, "serve", "--listen", "127.0.0.1:0", "--runner=process"}, strings.NewReader(""), outW, &errOut)
 		_ = outW.Close()
 	}()
 	line, err := bufio.NewReader(outR).ReadString('\n')

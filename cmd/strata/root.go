@@ -41,6 +41,7 @@ hash-chained event, and answers what produced a model and what relies on it.`,
 	root.PersistentFlags().BoolVar(&f.JSON, "json", false, "print JSON instead of text")
 	root.AddCommand(
 		newCmdServe(f),
+		newCmdWorker(f),
 		newCmdEvents(f),
 		newCmdProjections(f),
 		newCmdLint(f),

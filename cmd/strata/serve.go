@@ -19,19 +19,16 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/stratahq/strata/adapters/badger"
-	"github.com/stratahq/strata/adapters/fs"
 	"github.com/stratahq/strata/adapters/memory"
 	"github.com/stratahq/strata/app"
-	"github.com/stratahq/strata/blob"
-	"github.com/stratahq/strata/blob/storecfg"
 	"github.com/stratahq/strata/events"
 	"github.com/stratahq/strata/graphql"
 	"github.com/stratahq/strata/projections"
-	"github.com/stratahq/strata/runner"
 )
 
 func newCmdServe(f *factory) *cobra.Command {
 	var addr string
+	var rf runnerFlags
 	c := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the engine on the embedded default (badger and local files) and serve the API",
@@ -48,15 +45,26 @@ them on first start), keeps every projection current, and serves HTTP on --addr:
 
 On first start it creates a server-admin API token, prints it once and writes it to
 <data-dir>/admin-token (mode 0600). SIGINT or SIGTERM drains requests, stops the
-projections and closes the stores.`,
+projections and closes the stores.
+
+It also runs executions (--runner): created executions are dispatched over the
+in-process bus (watermill's GoChannel) to a runner in this process, in Docker when a
+Docker daemon answers (auto, the default), else as local processes; --runner=none runs
+none. Their logs are kept under <data-dir>/logs and stream through the executionLog
+subscription. On start, executions a crashed runner on this host left running are
+reattached (docker) or marked crashed.`,
 		Args: noArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			return serve(c.Context(), f, addr)
+			if err := rf.validate(true); err != nil {
+				return err
+			}
+			return serve(c.Context(), f, addr, rf)
 		},
 	}
 	def := envOr("STRATA_ADDR", envOr("STRATA_LISTEN", "127.0.0.1:8080"))
 	c.Flags().StringVar(&addr, "addr", def, "HOST:PORT to serve HTTP on (env STRATA_ADDR)")
 	c.Flags().StringVar(&addr, "listen", def, "the same as --addr (env STRATA_LISTEN)")
+	rf.register(c.Flags(), true)
 	return c
 }
 
@@ -70,7 +78,7 @@ func (f *factory) adminTokenFile() string { return filepath.Join(f.DataDir, "adm
 
 func (f *factory) blobsDir() string { return filepath.Join(f.DataDir, "blobs") }
 
-func serve(ctx context.Context, f *factory, addr string) error {
+func serve(ctx context.Context, f *factory, addr string, rf runnerFlags) error {
 	logger := slog.New(slog.NewTextHandler(f.Err, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	log, engine, closeAll, err := f.openEngine(true, logger)
 	if err != nil {
@@ -81,14 +89,7 @@ func serve(ctx context.Context, f *factory, addr string) error {
 	if err != nil {
 		return err
 	}
-	blobs, err := fs.New(fs.Config{Dir: f.blobsDir()})
-	if err != nil {
-		return err
-	}
-	svc, err := app.New(app.Config{Stores: storecfg.Config{
-		Stores:  []storecfg.Store{{Name: "local", Kind: storecfg.KindFS, Bucket: f.blobsDir()}},
-		Default: "local",
-	}}, app.Deps{Log: log, Codec: codec, Blobs: map[string]blob.Store{"local": blobs}})
+	svc, err := f.newService(log, codec)
 	if err != nil {
 		return err
 	}
@@ -96,9 +97,17 @@ func serve(ctx context.Context, f *factory, addr string) error {
 		Scratch: func() projections.Store { return memory.NewProjections() }}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	// The runner keeps execution logs in memory; a runner started in this process writes
-	// to logs, and executionLog follows them.
-	logs := &runner.Logs{}
+	// The runner of this process writes execution logs to files under <data-dir>/logs, and
+	// executionLog follows them.
+	logs, err := f.openLogs(logger)
+	if err != nil {
+		return err
+	}
+	rs, err := f.openRunner(ctx, rf, log, codec, svc, logs, logger)
+	if err != nil {
+		return err
+	}
+	defer rs.close(logger)
 	api, err := graphql.New(graphql.Config{Logger: logger}, graphql.Deps{App: svc, Log: log, Reads: reads, Metrics: reg, Gapless: true, Logs: logs})
 	if err != nil {
 		return err
@@ -121,6 +130,11 @@ func serve(ctx context.Context, f *factory, addr string) error {
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 		BaseContext: func(net.Listener) context.Context { return base }}
 	fmt.Fprintf(f.Out, "strata %s serving on http://%s (graphql: http://%s/graphql, status: http://%s/status)\ndata: %s\n", version, ln.Addr(), ln.Addr(), ln.Addr(), f.DataDir)
+	if rs != nil {
+		fmt.Fprintf(f.Out, "runner: %s (logs: %s)\n", rs.kind, f.logsDir())
+	} else {
+		fmt.Fprintln(f.Out, "runner: none (executions are not run here)")
+	}
 	if admin != "" {
 		fmt.Fprintf(f.Out, "admin token (shown once; also in %s): %s\n", f.adminTokenFile(), admin)
 	}
@@ -128,6 +142,9 @@ func serve(ctx context.Context, f *factory, addr string) error {
 
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return engine.Run(ctx) })
+	if rs != nil {
+		g.Go(func() error { return rs.run(ctx, logger) })
+	}
 	g.Go(func() error {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			return err

@@ -22,7 +22,7 @@ func TestServe_GraphQLAdminTokenMetrics(t *testing.T) {
 	done := make(chan int, 1)
 	var errOut bytes.Buffer
 	go func() {
-		done <- run(ctx, []string{"--data-dir", dir, "serve", "--addr", "127.0.0.1:0"}, strings.NewReader(""), outW, &errOut)
+		done <- run(ctx, []string{"--data-dir", dir, "serve", "--addr", "127.0.0.1:0", "--runner=none"}, strings.NewReader(""), outW, &errOut)
 		_ = outW.Close()
 	}()
 	rd := bufio.NewReader(outR)

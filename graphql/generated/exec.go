@@ -3294,6 +3294,8 @@ input CreateExecutionInput {
   environment: ID!
   title: String
   tags: [String!]
+  "The step asks for network access; without it the run has none where the launcher can isolate it (docker)."
+  network: Boolean
 }
 
 type ExecutionResult {
@@ -14390,7 +14392,7 @@ func (ec *executionContext) unmarshalInputCreateExecutionInput(ctx context.Conte
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"project", "step", "repository", "commit", "adhoc", "image", "commands", "parameters", "inputs", "environment", "title", "tags"}
+	fieldsInOrder := [...]string{"project", "step", "repository", "commit", "adhoc", "image", "commands", "parameters", "inputs", "environment", "title", "tags", "network"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -14481,6 +14483,13 @@ func (ec *executionContext) unmarshalInputCreateExecutionInput(ctx context.Conte
 				return it, err
 			}
 			it.Tags = data
+		case "network":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("network"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Network = data
 		}
 	}
 	return it, nil

@@ -65,6 +65,8 @@ type CreateExecutionInput struct {
 	Environment string           `json:"environment"`
 	Title       *string          `json:"title,omitempty"`
 	Tags        []string         `json:"tags,omitempty"`
+	// The step asks for network access; without it the run has none where the launcher can isolate it (docker).
+	Network *bool `json:"network,omitempty"`
 }
 
 type CreateProjectInput struct {
