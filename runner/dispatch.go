@@ -378,5 +378,9 @@ func (w *Worker) Handle(ctx context.Context, d Dispatch) error {
 	if s := st.Status(); s != domain.StatusCreated && s != domain.StatusQueued {
 		return nil
 	}
-	return w.s.Submit(ctx, d.Execution, st.Spec().Priority)
+	// ErrNotQueued: it started or ended since it was read; nothing to do.
+	if err := w.s.Submit(ctx, d.Execution, st.Spec().Priority); err != nil && !errors.Is(err, ErrNotQueued) {
+		return err
+	}
+	return nil
 }

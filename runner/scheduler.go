@@ -49,7 +49,8 @@ func NewScheduler(r *Runner, slots int) *Scheduler {
 
 // Submit queues execution id (recording Queued if it is only created) with priority.
 // Submitting an execution this scheduler already holds (waiting or running) is a no-op,
-// so a dispatch delivered twice runs once.
+// so a dispatch delivered twice runs once; one that is neither created nor queued is
+// refused with an error matching ErrNotQueued.
 func (s *Scheduler) Submit(ctx context.Context, id domain.ExecutionID, priority int) (err error) {
 	s.mu.Lock()
 	if s.held[id] {
@@ -68,6 +69,9 @@ func (s *Scheduler) Submit(ctx context.Context, id domain.ExecutionID, priority 
 	st, err := s.r.load(ctx, id)
 	if err != nil {
 		return err
+	}
+	if status := st.Status(); status != domain.StatusCreated && status != domain.StatusQueued {
+		return fmt.Errorf("submit execution #%d (%s): %w", st.Number(), status, ErrNotQueued)
 	}
 	spec := st.Spec()
 	var lim environment.Spec

@@ -79,7 +79,9 @@ func Open(ctx context.Context, cfg Config, pub message.Publisher, sub message.Su
 // runner.Dispatcher publishes them again on its next start).
 func OpenGoChannel(ctx context.Context, cfg Config) (*Queue, error) {
 	cfg = cfg.withDefaults()
-	ch := gochannel.NewGoChannel(gochannel.Config{OutputChannelBuffer: 64}, watermill.NewSlogLogger(cfg.Logger.With("component", "watermill")))
+	// Watermill's own info messages (subscribed, closed) are debug detail here.
+	wl := watermill.NewSlogLoggerWithLevelMapping(cfg.Logger.With("component", "watermill"), map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug})
+	ch := gochannel.NewGoChannel(gochannel.Config{OutputChannelBuffer: 64}, wl)
 	q, err := Open(ctx, cfg, ch, ch)
 	if err != nil {
 		return nil, errors.Join(err, ch.Close())

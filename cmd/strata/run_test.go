@@ -160,8 +160,12 @@ func TestWorker_RunsWhatServeQueued(t *testing.T) {
 	if code := <-done; code != 0 || !strings.Contains(out.String(), "process runner") {
 		t.Fatalf("worker = %d, %q: %s", code, out.String(), errOut.String())
 	}
-	if st := executionStatus(t, dir, domain.ExecutionID(id)); st != domain.StatusComplete {
-		t.Errorf("execution is %s, want complete\n%s", st, errOut.String())
+	st := executionState(t, dir, domain.ExecutionID(id))
+	if st.Status() != domain.StatusComplete {
+		t.Errorf("execution is %s, want complete\n%s", st.Status(), errOut.String())
+	}
+	if !st.Network() {
+		t.Error("execution.Created.Network = false, want true (createExecution network: true)")
 	}
 	if code, _, errOut := strata(t, "", "--data-dir", dir, "worker", "--runner=none"); code != exitUsage {
 		t.Errorf("worker --runner=none = %d, %q; want a usage error", code, errOut)
@@ -182,8 +186,8 @@ func keptLog(t *testing.T, dir, id string) []runner.Line {
 	return lines
 }
 
-// executionStatus folds execution id from the embedded log in dir (no serve running).
-func executionStatus(t *testing.T, dir string, id domain.ExecutionID) domain.ExecutionStatus {
+// executionState folds execution id from the embedded log in dir (no serve running).
+func executionState(t *testing.T, dir string, id domain.ExecutionID) execution.State {
 	t.Helper()
 	s, err := badger.Open(badger.Small(filepath.Join(dir, "events")))
 	if err != nil {
@@ -202,11 +206,12 @@ func executionStatus(t *testing.T, dir string, id domain.ExecutionID) domain.Exe
 	if err != nil {
 		t.Fatal(err)
 	}
-	return st.Status()
+	return st
 }
 
 // createExecution creates a project, an environment and an execution of a step that
-// prints hello-from-strata, with the admin token of the serve at url.
+// prints hello-from-strata (asking for network access), with the admin token of the
+// serve at url.
 func createExecution(t *testing.T, dir, url string) (gqlClient, string) {
 	t.Helper()
 	tok, err := os.ReadFile(filepath.Join(dir, "admin-token"))
@@ -226,7 +231,7 @@ func createExecution(t *testing.T, dir, url string) (gqlClient, string) {
 		map[string]any{"p": p.CreateProject.ID, "e": e.CreateEnvironment.ID}, &en)
 	var x struct{ CreateExecution struct{ ID string } }
 	c.do(`mutation($in: CreateExecutionInput!) { createExecution(input: $in) { id number } }`, map[string]any{"in": map[string]any{
-		"project": p.CreateProject.ID, "step": "hello", "image": "busybox", "environment": e.CreateEnvironment.ID, "network": false,
+		"project": p.CreateProject.ID, "step": "hello", "image": "busybox", "environment": e.CreateEnvironment.ID, "network": true,
 		"repository": "https://example.com/vision.git", "commit": strings.Repeat("ab", 20),
 		"commands": []string{`echo hello-from-strata`, `echo '{"loss": 0.25}'`, `echo model > "$VH_OUTPUTS_DIR/model.txt"`},
 	}}, &x)
