@@ -85,11 +85,18 @@ func TestServe_GraphQLAdminTokenMetrics(t *testing.T) {
 		if tt.token != "" {
 			req.Header.Set("Authorization", "Bearer "+tt.token)
 		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
+		// 409: the projections are still being built on this first start (not ready).
+		var resp *http.Response
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			resp, err = http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_ = resp.Body.Close()
+			if resp.StatusCode != http.StatusConflict || time.Now().After(deadline) {
+				break
+			}
 		}
-		_ = resp.Body.Close()
 		if resp.StatusCode != tt.want {
 			t.Errorf("GET metadata.csv with token %t = %d, want %d", tt.token != "", resp.StatusCode, tt.want)
 		}
