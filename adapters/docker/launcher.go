@@ -27,6 +27,7 @@ import (
 const (
 	LabelExecution = "strata.execution"
 	LabelProject   = "strata.project"
+	LabelInstance  = "strata.instance"
 )
 
 // Config configures a Launcher.
@@ -34,6 +35,27 @@ type Config struct {
 	// Host is the daemon's address (unix:///var/run/docker.sock); "" means DOCKER_HOST,
 	// else the default socket.
 	Host string
+	// Instance names the Strata installation that owns the containers this launcher starts
+	// (cmd derives it from the data directory). Reattach and Sweep only ever touch containers
+	// of the same instance, so two installations, or two test runs, can share one daemon.
+	// "" is the instance "default".
+	Instance string
+}
+
+func (c Config) instance() string {
+	if c.Instance == "" {
+		return "default"
+	}
+	return c.Instance
+}
+
+// owned filters the containers of this launcher's instance, optionally of one execution.
+func (l *Launcher) owned(execution domain.ExecutionID) client.Filters {
+	f := make(client.Filters).Add("label", LabelInstance+"="+l.cfg.instance())
+	if execution != "" {
+		return f.Add("label", LabelExecution+"="+string(execution))
+	}
+	return f.Add("label", LabelExecution)
 }
 
 // Launcher runs executions in Docker containers.
@@ -155,7 +177,7 @@ func (l *Launcher) Launch(ctx context.Context, spec runner.Spec) (runner.Handle,
 			Image: spec.Image, Cmd: []string{"/bin/sh", "-e", "-c", spec.Script}, Entrypoint: []string{},
 			WorkingDir: "/valohai/repository", Env: envList, NetworkDisabled: !spec.Network,
 			AttachStdout: true, AttachStderr: true,
-			Labels: map[string]string{LabelExecution: string(spec.Execution), LabelProject: string(spec.Project)},
+			Labels: map[string]string{LabelExecution: string(spec.Execution), LabelProject: string(spec.Project), LabelInstance: l.cfg.instance()},
 		},
 		HostConfig: hc,
 	})
@@ -307,7 +329,7 @@ func (h *handle) Remove(ctx context.Context) error {
 // now on goes to spec.Stdout and spec.Stderr. A container that no longer runs is removed
 // and the error matches runner.ErrGone.
 func (l *Launcher) Reattach(ctx context.Context, spec runner.Spec) (runner.Handle, error) {
-	res, err := l.cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: make(client.Filters).Add("label", LabelExecution+"="+string(spec.Execution))})
+	res, err := l.cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: l.owned(spec.Execution)})
 	if err != nil {
 		return nil, fmt.Errorf("reattach %s: list containers: %w", spec.Execution, err)
 	}
@@ -328,7 +350,7 @@ func (l *Launcher) Reattach(ctx context.Context, spec runner.Spec) (runner.Handl
 
 // Sweep removes every labelled container whose execution keep does not want.
 func (l *Launcher) Sweep(ctx context.Context, keep func(domain.ExecutionID) bool) ([]domain.ExecutionID, error) {
-	res, err := l.cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: make(client.Filters).Add("label", LabelExecution)})
+	res, err := l.cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: l.owned("")})
 	if err != nil {
 		return nil, fmt.Errorf("sweep: list containers: %w", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -28,13 +29,25 @@ const testImage = "strata-test-busybox:latest"
 var buildOnce sync.Once
 var buildErr error
 
+// testInstance is this test run's docker instance label, shared with the worker processes
+// it starts (through the environment), so sweeps never touch another run's containers.
+func testInstance() string {
+	const key = "STRATA_TEST_DOCKER_INSTANCE"
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	v := fmt.Sprintf("test-%d-%d", os.Getpid(), time.Now().UnixNano())
+	_ = os.Setenv(key, v) // inherited by the child worker of TestRecover_KilledWorker
+	return v
+}
+
 // mustLauncher connects to the local dockerd and builds the busybox test image once. A
 // missing daemon fails the test in CI (CI=true) and skips it loudly elsewhere.
 func mustLauncher(t testing.TB) *docker.Launcher {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	l, err := docker.Open(ctx, docker.Config{})
+	l, err := docker.Open(ctx, docker.Config{Instance: testInstance()})
 	if err != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("dockerd is required in CI: %v (make deps starts it)", err)

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -153,6 +155,7 @@ func (f *factory) openLogs(logger *slog.Logger) (*runner.Logs, error) {
 // on the scheduler.
 type runnerStack struct {
 	kind       string
+	instance   string // labels this installation's containers (docker.Config.Instance)
 	runner     *runner.Runner
 	worker     *runner.Worker
 	dispatcher *runner.Dispatcher
@@ -165,7 +168,7 @@ func (f *factory) openRunner(ctx context.Context, rf runnerFlags, log events.Sto
 	if rf.kind == runnerNone {
 		return nil, nil
 	}
-	rs := &runnerStack{}
+	rs := &runnerStack{instance: f.instance()}
 	launcher, err := rs.openLauncher(ctx, rf.kind, logger)
 	if err != nil {
 		return nil, err
@@ -193,7 +196,7 @@ func (f *factory) openRunner(ctx context.Context, rf runnerFlags, log events.Sto
 func (rs *runnerStack) openLauncher(ctx context.Context, kind string, logger *slog.Logger) (runner.Launcher, error) {
 	if kind == runnerAuto || kind == runnerDocker {
 		pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-		l, err := docker.Open(pctx, docker.Config{})
+		l, err := docker.Open(pctx, docker.Config{Instance: rs.instance})
 		cancel()
 		switch {
 		case err == nil:
@@ -241,4 +244,15 @@ func (rs *runnerStack) close(logger *slog.Logger) {
 			logger.Error("close the runner", "error", err)
 		}
 	}
+}
+
+// instance names this installation on a shared Docker daemon: a digest of the absolute data
+// directory, so two installations never sweep each other's containers.
+func (f *factory) instance() string {
+	dir, err := filepath.Abs(f.DataDir)
+	if err != nil {
+		dir = f.DataDir
+	}
+	sum := sha256.Sum256([]byte(dir))
+	return "strata-" + hex.EncodeToString(sum[:6])
 }
