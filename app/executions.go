@@ -75,18 +75,25 @@ func (s *Service) CreateExecution(ctx context.Context, c CreateExecution) (Creat
 	}
 	id := domain.ExecutionID(s.newID())
 	at := s.at()
+	create := execution.Create{
+		Execution: id, Project: c.Project, Number: 1, Step: c.Step, Code: c.Code, Image: c.Image, Commands: c.Commands,
+		Parameters: c.Parameters, Inputs: c.Inputs, Resolved: resolved, Environment: c.Environment,
+		EnvironmentVariables: c.Variables, Creator: actor, Title: c.Title, Task: c.Task, Tags: c.Tags,
+		Priority: c.Priority, TimeLimit: c.TimeLimit, NoOutputTimeout: c.NoOutput, Network: c.Network, At: at,
+	}
+	// Decide is pure: check the command before a number is allocated, so a rejected request
+	// leaves no gap in the project's #N sequence.
+	if _, err := execution.Decide(execution.State{}, create); err != nil {
+		return CreatedExecution{}, fmt.Errorf("create execution: %w", err)
+	}
 	pres, err := execute(ctx, s, ProjectStream(c.Project), projectDecider,
 		project.Command(project.AllocateNumber{Counter: project.CounterExecution, For: string(id), At: at}))
 	if err != nil {
 		return CreatedExecution{}, fmt.Errorf("create execution: allocate its number: %w", err)
 	}
 	n, _ := pres.State.Number(project.CounterExecution, string(id))
-	res, err := execute(ctx, s, ExecutionStream(id), executionDecider, execution.Command(execution.Create{
-		Execution: id, Project: c.Project, Number: n, Step: c.Step, Code: c.Code, Image: c.Image, Commands: c.Commands,
-		Parameters: c.Parameters, Inputs: c.Inputs, Resolved: resolved, Environment: c.Environment,
-		EnvironmentVariables: c.Variables, Creator: actor, Title: c.Title, Task: c.Task, Tags: c.Tags,
-		Priority: c.Priority, TimeLimit: c.TimeLimit, NoOutputTimeout: c.NoOutput, Network: c.Network, At: at,
-	}))
+	create.Number = n
+	res, err := execute(ctx, s, ExecutionStream(id), executionDecider, execution.Command(create))
 	if err != nil {
 		return CreatedExecution{}, fmt.Errorf("create execution #%d: %w", n, err)
 	}

@@ -262,8 +262,8 @@ func newProgress(w io.Writer, verb, noun string) *progress {
 
 func (p *progress) update(n int) {
 	p.n = n
-	if time.Since(p.last) < 200*time.Millisecond {
-		return
+	if time.Since(p.start) < 500*time.Millisecond || time.Since(p.last) < 200*time.Millisecond {
+		return // quick jobs print no progress at all
 	}
 	p.last = time.Now()
 	rate := float64(n) / max(time.Since(p.start).Seconds(), 1e-3)
