@@ -75,20 +75,31 @@ func pointOf(p projections.MetadataPoint) generated.MetadataPoint {
 	return generated.MetadataPoint{Time: p.Time, Values: values}
 }
 
-// metadata reads an execution's points from the executions read model, after checking
-// that the caller may view its project.
-func (r *Resolver) metadata(ctx context.Context, raw string) (domain.ExecutionID, []projections.MetadataPoint, error) {
+// viewableExecution returns the current state of execution raw after checking that the
+// caller may view its project.
+func (r *Resolver) viewableExecution(ctx context.Context, raw string) (projections.Execution, error) {
 	id, err := domain.ParseExecutionID(raw)
 	if err != nil {
-		return "", nil, err
+		return projections.Execution{}, err
 	}
 	x, err := r.reads.Execution(ctx, id, projections.AsOf{})
 	if err != nil {
-		return "", nil, err
+		return projections.Execution{}, err
 	}
 	if _, err := r.app.Access(ctx, x.Project, prj.RoleViewer); err != nil {
+		return projections.Execution{}, err
+	}
+	return x, nil
+}
+
+// metadata reads an execution's points from the executions read model, after checking
+// that the caller may view its project.
+func (r *Resolver) metadata(ctx context.Context, raw string) (domain.ExecutionID, []projections.MetadataPoint, error) {
+	x, err := r.viewableExecution(ctx, raw)
+	if err != nil {
 		return "", nil, err
 	}
+	id := x.ID
 	var points []projections.MetadataPoint
 	err = r.engine.View(ctx, projections.Executions{}.Name(), func(rd projections.Reader) error {
 		var err error

@@ -342,35 +342,21 @@ func (r *queryResolver) Tokens(ctx context.Context) ([]generated.Token, error) {
 
 // ExecutionLog is the resolver for the executionLog field.
 func (r *subscriptionResolver) ExecutionLog(ctx context.Context, id string) (<-chan *generated.LogLine, error) {
-	xid, err := domain.ParseExecutionID(id)
+	x, err := r.viewableExecution(ctx, id)
 	if err != nil {
-		return nil, err
-	}
-	x, err := r.reads.Execution(ctx, xid, projections.AsOf{})
-	if err != nil {
-		return nil, err
-	}
-	if _, err := r.app.Access(ctx, x.Project, prj.RoleViewer); err != nil {
 		return nil, err
 	}
 	if r.logs == nil {
 		return nil, fmt.Errorf("execution log: %w", errNoLogs)
 	}
-	return r.logFeed(ctx, xid), nil
+	return r.logFeed(ctx, x.ID), nil
 }
 
 // ExecutionMetadata is the resolver for the executionMetadata field.
 func (r *subscriptionResolver) ExecutionMetadata(ctx context.Context, id string) (<-chan *generated.MetadataPoint, error) {
-	xid, err := domain.ParseExecutionID(id)
+	x, err := r.viewableExecution(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	x, err := r.reads.Execution(ctx, xid, projections.AsOf{})
-	if err != nil {
-		return nil, err
-	}
-	if _, err := r.app.Access(ctx, x.Project, prj.RoleViewer); err != nil {
-		return nil, err
-	}
-	return r.metadataFeed(ctx, xid), nil
+	return r.metadataFeed(ctx, x.ID), nil
 }

@@ -588,15 +588,8 @@ func (r *subscriptionResolver) Events(ctx context.Context, after *uint64, projec
 
 // Execution is the resolver for the execution field.
 func (r *subscriptionResolver) Execution(ctx context.Context, id string) (<-chan *generated.Execution, error) {
-	xid, err := domain.ParseExecutionID(id)
+	x, err := r.viewableExecution(ctx, id)
 	if err != nil {
-		return nil, err
-	}
-	x, err := r.reads.Execution(ctx, xid, projections.AsOf{})
-	if err != nil {
-		return nil, err
-	}
-	if _, err := r.app.Access(ctx, x.Project, prj.RoleViewer); err != nil {
 		return nil, err
 	}
 	return r.executionFeed(ctx, x), nil
