@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -32,6 +33,14 @@ import (
 type Config struct {
 	// MaxBodyBytes bounds a request body (default 1 MiB); larger ones get 413.
 	MaxBodyBytes int64
+	// MaxUploadBytes bounds a multipart request (an uploadDatum with its file; default
+	// 64 GiB); larger ones get 413.
+	MaxUploadBytes int64
+	// UploadMemoryBytes is how much of a multipart request is held in memory; the rest of
+	// a file is spooled to a temporary file while it arrives (default 8 MiB).
+	UploadMemoryBytes int64
+	// UploadTimeout bounds one multipart request, transfer included (default 6h).
+	UploadTimeout time.Duration
 	// MaxDepth bounds the nesting of a query's selections (default 12).
 	MaxDepth int
 	// MaxComplexity bounds a query's complexity: one per field, list fields times their
@@ -51,6 +60,15 @@ type Config struct {
 func (c Config) withDefaults() Config {
 	if c.MaxBodyBytes <= 0 {
 		c.MaxBodyBytes = 1 << 20
+	}
+	if c.MaxUploadBytes <= 0 {
+		c.MaxUploadBytes = 64 << 30
+	}
+	if c.UploadMemoryBytes <= 0 {
+		c.UploadMemoryBytes = 8 << 20
+	}
+	if c.UploadTimeout <= 0 {
+		c.UploadTimeout = 6 * time.Hour
 	}
 	if c.MaxDepth <= 0 {
 		c.MaxDepth = 12
@@ -122,6 +140,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 	h.AddTransport(transport.Options{})
 	h.AddTransport(transport.GET{})
 	h.AddTransport(transport.POST{})
+	h.AddTransport(transport.MultipartForm{MaxUploadSize: cfg.MaxUploadBytes, MaxMemory: cfg.UploadMemoryBytes})
 	h.Use(extension.Introspection{})
 	h.Use(&limits{maxDepth: cfg.MaxDepth, maxComplexity: cfg.MaxComplexity})
 	h.SetErrorPresenter(presenter(cfg.Logger))
@@ -142,12 +161,18 @@ func (s *Server) Handler() http.Handler {
 			s.gql.ServeHTTP(w, r) // authenticated in wsInit; no timeout for long-lived feeds
 			return
 		}
-		if r.ContentLength > s.cfg.MaxBodyBytes {
+		// A multipart request carries a file (uploadDatum): a larger bound and a longer
+		// timeout; the transport spools the file to disk beyond UploadMemoryBytes.
+		limit, timeout := s.cfg.MaxBodyBytes, s.cfg.RequestTimeout
+		if isMultipart(r) {
+			limit, timeout = s.cfg.MaxUploadBytes, s.cfg.UploadTimeout
+		}
+		if r.ContentLength > limit {
 			s.metrics.refused.WithLabelValues("body").Inc()
-			writeErrors(w, http.StatusRequestEntityTooLarge, CodeInvalid, fmt.Sprintf("request body larger than %d bytes", s.cfg.MaxBodyBytes))
+			writeErrors(w, http.StatusRequestEntityTooLarge, CodeInvalid, fmt.Sprintf("request body larger than %d bytes", limit))
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		if r.Method == http.MethodOptions {
 			s.gql.ServeHTTP(w, r)
 			return
@@ -164,13 +189,18 @@ func (s *Server) Handler() http.Handler {
 			writeErrors(w, http.StatusUnauthorized, CodeUnauthenticated, err.Error())
 			return
 		}
-		ctx, cancel := context.WithTimeout(app.WithPrincipal(r.Context(), p), s.cfg.RequestTimeout)
+		ctx, cancel := context.WithTimeout(app.WithPrincipal(r.Context(), p), timeout)
 		defer cancel()
 		ctx = app.WithCorrelationID(ctx, requestID(r))
 		sw := &statusWriter{ResponseWriter: w, outcome: &outcome{}}
 		s.gql.ServeHTTP(sw, r.WithContext(context.WithValue(ctx, outcomeKey{}, sw.outcome)))
 		s.metrics.observe(sw.outcome, time.Since(start))
 	})
+}
+
+func isMultipart(r *http.Request) bool {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return err == nil && r.Method == http.MethodPost && mt == "multipart/form-data"
 }
 
 // Playground serves the GraphiQL playground for endpoint.

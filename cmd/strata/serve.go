@@ -38,6 +38,8 @@ them on first start), keeps every projection current, and serves HTTP on --addr:
             request needs "Authorization: Bearer <token>"
   /executions/<id>/metadata.csv, .json
             an execution's metadata as a file (the same bearer token)
+  /datums/<id>/content
+            a datum's content, verified as it streams (the same bearer token)
   /         the GraphiQL playground
   /healthz  200 once the engine runs
   /status   the log head and each projection's checkpoint and lag, as JSON
@@ -123,6 +125,7 @@ func serve(ctx context.Context, f *factory, addr string, rf runnerFlags) error {
 	mux := statusHandler(log, engine, logger)
 	mux.Handle("/graphql", api.Handler())
 	mux.Handle("GET /executions/", api.MetadataHandler())
+	mux.Handle("GET /datums/", api.DatumHandler())
 	mux.Handle("GET /{$}", graphql.Playground("/graphql"))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	base, cancelBase := context.WithCancel(context.WithoutCancel(ctx))

@@ -102,6 +102,11 @@ type ComplexityRoot struct {
 		Uploader  func(childComplexity int) int
 	}
 
+	DatumPage struct {
+		Next  func(childComplexity int) int
+		Nodes func(childComplexity int) int
+	}
+
 	Deployment struct {
 		ID       func(childComplexity int) int
 		Name     func(childComplexity int) int
@@ -325,6 +330,7 @@ type ComplexityRoot struct {
 		SetMember               func(childComplexity int, project string, user string, role Role) int
 		StopExecution           func(childComplexity int, id string) int
 		UpdateEnvironment       func(childComplexity int, id string, input EnvironmentInput) int
+		UploadDatum             func(childComplexity int, project string, file graphql.Upload, name *string, reuseExisting *bool) int
 	}
 
 	Output struct {
@@ -371,11 +377,13 @@ type ComplexityRoot struct {
 		DatasetVersion func(childComplexity int, project string, dataset string, ref string, asOf *AsOf) int
 		Datasets       func(childComplexity int, project string, asOf *AsOf) int
 		Datum          func(childComplexity int, id string) int
+		Datums         func(childComplexity int, project string, first *int, after *uint64) int
 		Deployment     func(childComplexity int, id string) int
 		Environment    func(childComplexity int, id string) int
 		Environments   func(childComplexity int) int
 		Events         func(childComplexity int, filter *EventFilter, first *int, after *uint64) int
 		Execution      func(childComplexity int, id *string, ref *string, asOf *AsOf) int
+		ExecutionLog   func(childComplexity int, id string) int
 		Executions     func(childComplexity int, project string, filter *ExecutionFilter, sort *ExecutionSort, first *int, after *string, asOf *AsOf) int
 		Head           func(childComplexity int) int
 		Impact         func(childComplexity int, node *string, project *string, url *string, changedOnly *bool) int
@@ -454,6 +462,13 @@ type ComplexityRoot struct {
 		User     func(childComplexity int) int
 	}
 
+	UploadResult struct {
+		Created    func(childComplexity int) int
+		Datum      func(childComplexity int) int
+		Duplicates func(childComplexity int) int
+		Position   func(childComplexity int) int
+	}
+
 	Viewer struct {
 		Admin func(childComplexity int) int
 		Token func(childComplexity int) int
@@ -490,6 +505,7 @@ type MutationResolver interface {
 	CreateEnvironment(ctx context.Context, input EnvironmentInput) (*EnvironmentResult, error)
 	UpdateEnvironment(ctx context.Context, id string, input EnvironmentInput) (*WriteResult, error)
 	SetDefaultStore(ctx context.Context, project string, store string) (*WriteResult, error)
+	UploadDatum(ctx context.Context, project string, file graphql.Upload, name *string, reuseExisting *bool) (*UploadResult, error)
 }
 type QueryResolver interface {
 	Viewer(ctx context.Context) (*Viewer, error)
@@ -516,6 +532,8 @@ type QueryResolver interface {
 	Environment(ctx context.Context, id string) (*Environment, error)
 	Deployment(ctx context.Context, id string) (*Deployment, error)
 	Tokens(ctx context.Context) ([]Token, error)
+	Datums(ctx context.Context, project string, first *int, after *uint64) (*DatumPage, error)
+	ExecutionLog(ctx context.Context, id string) ([]LogLine, error)
 }
 type SubscriptionResolver interface {
 	Events(ctx context.Context, after *uint64, project *string) (<-chan *Event, error)
@@ -835,6 +853,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Datum.Uploader(childComplexity), true
+
+	case "DatumPage.next":
+		if e.ComplexityRoot.DatumPage.Next == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DatumPage.Next(childComplexity), true
+	case "DatumPage.nodes":
+		if e.ComplexityRoot.DatumPage.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DatumPage.Nodes(childComplexity), true
 
 	case "Deployment.id":
 		if e.ComplexityRoot.Deployment.ID == nil {
@@ -1860,6 +1891,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateEnvironment(childComplexity, args["id"].(string), args["input"].(EnvironmentInput)), true
+	case "Mutation.uploadDatum":
+		if e.ComplexityRoot.Mutation.UploadDatum == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_uploadDatum_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UploadDatum(childComplexity, args["project"].(string), args["file"].(graphql.Upload), args["name"].(*string), args["reuseExisting"].(*bool)), true
 
 	case "Output.at":
 		if e.ComplexityRoot.Output.At == nil {
@@ -2069,6 +2111,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Datum(childComplexity, args["id"].(string)), true
+	case "Query.datums":
+		if e.ComplexityRoot.Query.Datums == nil {
+			break
+		}
+
+		args, err := ec.field_Query_datums_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Datums(childComplexity, args["project"].(string), args["first"].(*int), args["after"].(*uint64)), true
 	case "Query.deployment":
 		if e.ComplexityRoot.Query.Deployment == nil {
 			break
@@ -2119,6 +2172,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Execution(childComplexity, args["id"].(*string), args["ref"].(*string), args["asOf"].(*AsOf)), true
+	case "Query.executionLog":
+		if e.ComplexityRoot.Query.ExecutionLog == nil {
+			break
+		}
+
+		args, err := ec.field_Query_executionLog_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ExecutionLog(childComplexity, args["id"].(string)), true
 	case "Query.executions":
 		if e.ComplexityRoot.Query.Executions == nil {
 			break
@@ -2513,6 +2577,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.TokenResult.User(childComplexity), true
 
+	case "UploadResult.created":
+		if e.ComplexityRoot.UploadResult.Created == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UploadResult.Created(childComplexity), true
+	case "UploadResult.datum":
+		if e.ComplexityRoot.UploadResult.Datum == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UploadResult.Datum(childComplexity), true
+	case "UploadResult.duplicates":
+		if e.ComplexityRoot.UploadResult.Duplicates == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UploadResult.Duplicates(childComplexity), true
+	case "UploadResult.position":
+		if e.ComplexityRoot.UploadResult.Position == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UploadResult.Position(childComplexity), true
+
 	case "Viewer.admin":
 		if e.ComplexityRoot.Viewer.Admin == nil {
 			break
@@ -2889,6 +2978,40 @@ extend type Subscription {
   executionLog(id: ID!): LogLine!
   "An execution's metadata points: those recorded so far, then each as it is recorded, until the execution ends."
   executionMetadata(id: ID!): MetadataPoint!
+}
+`, BuiltIn: false},
+	{Name: "../schema/data.graphqls", Input: `# User uploads and listings of datums, and an execution's log so far: what the strata CLI
+# needs beyond schema.graphqls and catalog.graphqls.
+
+"A file sent with the GraphQL multipart request spec (https://github.com/jaydenseric/graphql-multipart-request-spec)."
+scalar Upload
+
+extend type Query {
+  "The datums of a project (uploads and execution outputs), oldest first, one page at a time."
+  datums(project: ID!, first: Int = 100, after: Position): DatumPage!
+  "An execution's log kept so far by this server's runner; the executionLog subscription follows it live."
+  executionLog(id: ID!): [LogLine!]!
+}
+
+type DatumPage {
+  nodes: [Datum!]!
+  "Pass as after for the next page; null when this page was not full."
+  next: Position
+}
+
+extend type Mutation {
+  "Uploads a file as a new datum of project (editor role), named name (default: the file's name). When datums of the project already have the same content they are listed in duplicates; with reuseExisting the oldest of them is returned instead of creating a new one. Plain-HTTP download of the content: GET /datums/<id>/content with the same bearer token."
+  uploadDatum(project: ID!, file: Upload!, name: String, reuseExisting: Boolean = false): UploadResult!
+}
+
+type UploadResult {
+  "The datum created, or the existing one reused."
+  datum: Datum!
+  "False when an existing datum was reused."
+  created: Boolean!
+  "The live datums of the project that had the same content before this upload, oldest first."
+  duplicates: [ID!]!
+  position: Position!
 }
 `, BuiltIn: false},
 	{Name: "../schema/schema.graphqls", Input: `# Strata's GraphQL API. Every request needs "Authorization: Bearer <token>".
@@ -3454,6 +3577,16 @@ func (ec *executionContext) childFields_Datum(ctx context.Context, field graphql
 		return ec.fieldContext_Datum_purged(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Datum", field.Name)
+}
+
+func (ec *executionContext) childFields_DatumPage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "nodes":
+		return ec.fieldContext_DatumPage_nodes(ctx, field)
+	case "next":
+		return ec.fieldContext_DatumPage_next(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DatumPage", field.Name)
 }
 
 func (ec *executionContext) childFields_Deployment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4046,6 +4179,20 @@ func (ec *executionContext) childFields_TokenResult(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type TokenResult", field.Name)
 }
 
+func (ec *executionContext) childFields_UploadResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "datum":
+		return ec.fieldContext_UploadResult_datum(ctx, field)
+	case "created":
+		return ec.fieldContext_UploadResult_created(ctx, field)
+	case "duplicates":
+		return ec.fieldContext_UploadResult_duplicates(ctx, field)
+	case "position":
+		return ec.fieldContext_UploadResult_position(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UploadResult", field.Name)
+}
+
 func (ec *executionContext) childFields_Viewer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "user":
@@ -4590,6 +4737,44 @@ func (ec *executionContext) field_Mutation_updateEnvironment_args(ctx context.Co
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_uploadDatum_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "project",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["project"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "file",
+		func(ctx context.Context, v any) (graphql.Upload, error) {
+			return ec.unmarshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["file"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "name",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["name"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "reuseExisting",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reuseExisting"] = arg3
+	return args, nil
+}
+
 func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4790,6 +4975,36 @@ func (ec *executionContext) field_Query_datum_args(ctx context.Context, rawArgs 
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_datums_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "project",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["project"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*uint64, error) {
+			return ec.unmarshalOPosition2ᚖuint64(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_deployment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4845,6 +5060,20 @@ func (ec *executionContext) field_Query_events_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_executionLog_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -6322,6 +6551,61 @@ func (ec *executionContext) _Datum_purged(ctx context.Context, field graphql.Col
 }
 func (ec *executionContext) fieldContext_Datum_purged(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Datum", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _DatumPage_nodes(ctx context.Context, field graphql.CollectedField, obj *DatumPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DatumPage_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []Datum) graphql.Marshaler {
+			return ec.marshalNDatum2ᚕgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐDatumᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DatumPage_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DatumPage",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Datum(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DatumPage_next(ctx context.Context, field graphql.CollectedField, obj *DatumPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DatumPage_next(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Next, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *uint64) graphql.Marshaler {
+			return ec.marshalOPosition2ᚖuint64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DatumPage_next(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DatumPage", field, false, false, "Position")
 }
 
 func (ec *executionContext) _Deployment_id(ctx context.Context, field graphql.CollectedField, obj *Deployment) (ret graphql.Marshaler) {
@@ -10374,6 +10658,50 @@ func (ec *executionContext) fieldContext_Mutation_setDefaultStore(ctx context.Co
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_uploadDatum(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_uploadDatum(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UploadDatum(ctx, fc.Args["project"].(string), fc.Args["file"].(graphql.Upload), fc.Args["name"].(*string), fc.Args["reuseExisting"].(*bool))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *UploadResult) graphql.Marshaler {
+			return ec.marshalNUploadResult2ᚖgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐUploadResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_uploadDatum(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UploadResult(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_uploadDatum_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Output_datum(ctx context.Context, field graphql.CollectedField, obj *Output) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11841,6 +12169,94 @@ func (ec *executionContext) fieldContext_Query_tokens(_ context.Context, field g
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_datums(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_datums(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Datums(ctx, fc.Args["project"].(string), fc.Args["first"].(*int), fc.Args["after"].(*uint64))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *DatumPage) graphql.Marshaler {
+			return ec.marshalNDatumPage2ᚖgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐDatumPage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_datums(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DatumPage(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_datums_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_executionLog(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_executionLog(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ExecutionLog(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []LogLine) graphql.Marshaler {
+			return ec.marshalNLogLine2ᚕgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐLogLineᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_executionLog(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LogLine(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_executionLog_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12997,6 +13413,107 @@ func (ec *executionContext) _TokenResult_position(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_TokenResult_position(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TokenResult", field, false, false, "Position")
+}
+
+func (ec *executionContext) _UploadResult_datum(ctx context.Context, field graphql.CollectedField, obj *UploadResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UploadResult_datum(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Datum, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *Datum) graphql.Marshaler {
+			return ec.marshalNDatum2ᚖgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐDatum(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UploadResult_datum(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UploadResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Datum(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UploadResult_created(ctx context.Context, field graphql.CollectedField, obj *UploadResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UploadResult_created(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Created, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UploadResult_created(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UploadResult", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _UploadResult_duplicates(ctx context.Context, field graphql.CollectedField, obj *UploadResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UploadResult_duplicates(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Duplicates, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNID2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UploadResult_duplicates(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UploadResult", field, false, false, "ID")
+}
+
+func (ec *executionContext) _UploadResult_position(ctx context.Context, field graphql.CollectedField, obj *UploadResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UploadResult_position(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Position, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v uint64) graphql.Marshaler {
+			return ec.marshalNPosition2uint64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UploadResult_position(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UploadResult", field, false, false, "Position")
 }
 
 func (ec *executionContext) _Viewer_user(ctx context.Context, field graphql.CollectedField, obj *Viewer) (ret graphql.Marshaler) {
@@ -15525,6 +16042,44 @@ func (ec *executionContext) _Datum(ctx context.Context, sel ast.SelectionSet, ob
 	return out
 }
 
+var datumPageImplementors = []string{"DatumPage"}
+
+func (ec *executionContext) _DatumPage(ctx context.Context, sel ast.SelectionSet, obj *DatumPage) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, datumPageImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DatumPage")
+		case "nodes":
+			out.Values[i] = ec._DatumPage_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "next":
+			out.Values[i] = ec._DatumPage_next(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var deploymentImplementors = []string{"Deployment"}
 
 func (ec *executionContext) _Deployment(ctx context.Context, sel ast.SelectionSet, obj *Deployment) graphql.Marshaler {
@@ -17006,6 +17561,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "uploadDatum":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_uploadDatum(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -17431,6 +17993,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_tokens(ctx, field)
 				})
+		case "datums":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_datums(ctx, field)
+				})
+		case "executionLog":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_executionLog(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -17831,6 +18405,54 @@ func (ec *executionContext) _TokenResult(ctx context.Context, sel ast.SelectionS
 			}
 		case "position":
 			out.Values[i] = ec._TokenResult_position(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var uploadResultImplementors = []string{"UploadResult"}
+
+func (ec *executionContext) _UploadResult(ctx context.Context, sel ast.SelectionSet, obj *UploadResult) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, uploadResultImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UploadResult")
+		case "datum":
+			out.Values[i] = ec._UploadResult_datum(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "created":
+			out.Values[i] = ec._UploadResult_created(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "duplicates":
+			out.Values[i] = ec._UploadResult_duplicates(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "position":
+			out.Values[i] = ec._UploadResult_position(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -18440,12 +19062,40 @@ func (ec *executionContext) marshalNDatasetVersionResult2ᚖgithubᚗcomᚋstrat
 	return ec._DatasetVersionResult(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNDatum2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐDatum(ctx context.Context, sel ast.SelectionSet, v Datum) graphql.Marshaler {
+	return ec._Datum(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNDatum2ᚕgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐDatumᚄ(ctx context.Context, sel ast.SelectionSet, v []Datum) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDatum2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐDatum(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNDatum2ᚖgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐDatum(ctx context.Context, sel ast.SelectionSet, v *Datum) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Datum!")
 		return graphql.Null
 	}
 	return ec._Datum(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNDatumPage2ᚖgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐDatumPage(ctx context.Context, sel ast.SelectionSet, v *DatumPage) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DatumPage!")
+		return graphql.Null
+	}
+	return ec._DatumPage(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNDeployment2ᚖgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐDeployment(ctx context.Context, sel ast.SelectionSet, v *Deployment) graphql.Marshaler {
@@ -18890,6 +19540,26 @@ func (ec *executionContext) marshalNLineageNode2ᚕgithubᚗcomᚋstratahqᚋstr
 	return ret
 }
 
+func (ec *executionContext) marshalNLogLine2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐLogLine(ctx context.Context, sel ast.SelectionSet, v LogLine) graphql.Marshaler {
+	return ec._LogLine(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNLogLine2ᚕgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐLogLineᚄ(ctx context.Context, sel ast.SelectionSet, v []LogLine) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNLogLine2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐLogLine(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNLogLine2ᚖgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐLogLine(ctx context.Context, sel ast.SelectionSet, v *LogLine) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "LogLine!")
@@ -19234,6 +19904,28 @@ func (ec *executionContext) marshalNTokenResult2ᚖgithubᚗcomᚋstratahqᚋstr
 		return graphql.Null
 	}
 	return ec._TokenResult(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx context.Context, v any) (graphql.Upload, error) {
+	res, err := graphql.UnmarshalUpload(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx context.Context, sel ast.SelectionSet, v graphql.Upload) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalUpload(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Upload!")
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNUploadResult2ᚖgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐUploadResult(ctx context.Context, sel ast.SelectionSet, v *UploadResult) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "UploadResult!")
+		return graphql.Null
+	}
+	return ec._UploadResult(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNViewer2ᚖgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐViewer(ctx context.Context, sel ast.SelectionSet, v *Viewer) graphql.Marshaler {

@@ -138,6 +138,12 @@ type Datum struct {
 	Purged    bool      `json:"purged"`
 }
 
+type DatumPage struct {
+	Nodes []Datum `json:"nodes"`
+	// Pass as after for the next page; null when this page was not full.
+	Next *uint64 `json:"next,omitempty"`
+}
+
 type Deployment struct {
 	ID       string              `json:"id"`
 	Project  string              `json:"project"`
@@ -517,6 +523,16 @@ type TokenResult struct {
 	// The bearer secret, shown once.
 	Secret   string `json:"secret"`
 	Position uint64 `json:"position"`
+}
+
+type UploadResult struct {
+	// The datum created, or the existing one reused.
+	Datum *Datum `json:"datum"`
+	// False when an existing datum was reused.
+	Created bool `json:"created"`
+	// The live datums of the project that had the same content before this upload, oldest first.
+	Duplicates []string `json:"duplicates"`
+	Position   uint64   `json:"position"`
 }
 
 type Viewer struct {
