@@ -27,10 +27,17 @@ func (r *Runner) prepare(ctx context.Context, st execution.State, dir string) (S
 	if err := os.Chmod(filepath.Join(dir, "outputs"), 0o777); err != nil { // containers may run as another user
 		return Spec{}, fmt.Errorf("prepare directory: %w", err)
 	}
-	if r.code != nil {
-		if err := r.code.FetchCode(ctx, spec.Code, filepath.Join(dir, "repository")); err != nil {
+	switch repo := filepath.Join(dir, "repository"); {
+	case spec.Code.Adhoc != "":
+		if err := r.unpackAdhoc(ctx, st.ID(), spec.Code.Adhoc, repo); err != nil {
 			return Spec{}, fmt.Errorf("fetch code: %w", err)
 		}
+		r.status(st.ID(), "ad-hoc code %s unpacked", spec.Code.Adhoc)
+	case r.code != nil && spec.Code.Commit != "":
+		if err := r.code.FetchCode(ctx, spec.Code, repo); err != nil {
+			return Spec{}, fmt.Errorf("fetch code: %w", err)
+		}
+		r.status(st.ID(), "commit %s of %s checked out", spec.Code.Commit, spec.Code.Repository)
 	}
 	var inputs []app.PreparedInput
 	if len(spec.Inputs) > 0 {

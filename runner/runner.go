@@ -47,6 +47,8 @@ type Config struct {
 	Secrets SecretSource
 	// KeepWorkDir keeps execution directories after the run, for debugging.
 	KeepWorkDir bool
+	// CodeLimits bound an unpacked ad-hoc code archive.
+	CodeLimits ArchiveLimits
 }
 
 func (c Config) withDefaults() Config {
@@ -110,7 +112,8 @@ type InputPreparer interface {
 	PrepareInputs(ctx context.Context, id domain.ExecutionID, dir string) ([]app.PreparedInput, events.Position, error)
 }
 
-// CodeFetcher puts an execution's code (a commit, or an ad-hoc archive) into dir.
+// CodeFetcher puts an execution's commit (Code.Repository at Code.Commit) into dir, which
+// exists and is empty; adapters/git is one. Ad-hoc code is the AdhocOpener's.
 type CodeFetcher interface {
 	FetchCode(ctx context.Context, code execution.Code, dir string) error
 }
@@ -135,8 +138,12 @@ type Deps struct {
 	Launcher Launcher
 	// Inputs prepares inputs; nil: executions with inputs crash.
 	Inputs InputPreparer
-	// Code fetches the code; nil: the repository directory stays empty.
+	// Code fetches commits; nil: the repository directory of an execution of a commit
+	// stays empty.
 	Code CodeFetcher
+	// Adhoc opens ad-hoc code archives, which the runner unpacks (Unpack); nil:
+	// executions of ad-hoc code crash.
+	Adhoc AdhocOpener
 	// Logs keeps the logs (NewLogs over a FileLogStore to keep them across restarts);
 	// nil: in memory (see Runner.Logs).
 	Logs *Logs
@@ -166,6 +173,7 @@ type Runner struct {
 	launch  Launcher
 	inputs  InputPreparer
 	code    CodeFetcher
+	adhoc   AdhocOpener
 	logs    *Logs
 	now     func() time.Time
 	logger  *slog.Logger
@@ -185,7 +193,7 @@ func New(cfg Config, d Deps) (*Runner, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	r := &Runner{cfg: cfg, log: d.Log, codec: d.Codec, outputs: d.Outputs, launch: d.Launcher, inputs: d.Inputs, code: d.Code,
+	r := &Runner{cfg: cfg, log: d.Log, codec: d.Codec, outputs: d.Outputs, launch: d.Launcher, inputs: d.Inputs, code: d.Code, adhoc: d.Adhoc,
 		logs: d.Logs, now: d.Now, logger: d.Logger, active: map[domain.ExecutionID]*active{}}
 	if r.now == nil {
 		r.now = time.Now

@@ -43,6 +43,9 @@ type Env struct {
 	Blobs blob.Store
 	// Logs, if set, is where the runner keeps logs; otherwise in memory.
 	Logs *runner.Logs
+	// Code, if set, fetches commits (adapters/git); otherwise the repository directory of
+	// an execution of a commit stays empty. Ad-hoc code is always unpacked.
+	Code runner.CodeFetcher
 }
 
 // Harness is a runner over the app service, with one project, one environment and a
@@ -101,7 +104,8 @@ func NewHarness(t testing.TB, f Features, l runner.Launcher, e Env, cfg runner.C
 	if cfg.Grace == 0 {
 		cfg.Grace = time.Second
 	}
-	r, err := runner.New(cfg, runner.Deps{Log: e.Log, Codec: codec, Outputs: svc, Launcher: l, Inputs: svc, Logs: e.Logs})
+	r, err := runner.New(cfg, runner.Deps{Log: e.Log, Codec: codec, Outputs: svc, Launcher: l, Inputs: svc, Logs: e.Logs,
+		Code: e.Code, Adhoc: svc})
 	if err != nil {
 		t.Fatalf("runner.New() error = %v", err)
 	}
