@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -101,7 +102,7 @@ func startServe(t *testing.T, dir string, args ...string) (url string, stop func
 // through the executionLog subscription and is kept under <data-dir>/logs.
 func TestServe_RunsExecution(t *testing.T) {
 	dir := t.TempDir()
-	url, _ := startServe(t, dir, "--runner=process", "--slots=1")
+	url, _ := startServe(t, dir, "--runner=process", "--slots=1", "--allow-file-repositories")
 	c, id := createExecution(t, dir, url)
 
 	deadline := time.Now().Add(60 * time.Second)
@@ -120,6 +121,9 @@ func TestServe_RunsExecution(t *testing.T) {
 	lines := logLines(t, url, c.token, id, "hello-from-strata")
 	if !strings.Contains(strings.Join(lines, "\n"), "hello-from-strata") {
 		t.Errorf("executionLog = %q, want the command's output", lines)
+	}
+	if !strings.Contains(strings.Join(lines, "\n"), "hello-from-repository") {
+		t.Errorf("executionLog = %q, want train.py of the checked-out commit", lines)
 	}
 	kept := keptLog(t, dir, id)
 	var found bool
@@ -143,7 +147,7 @@ func TestWorker_RunsWhatServeQueued(t *testing.T) {
 	done := make(chan int, 1)
 	var out, errOut syncBuffer
 	go func() {
-		done <- run(ctx, []string{"--data-dir", dir, "worker", "--runner=process"}, strings.NewReader(""), &out, &errOut)
+		done <- run(ctx, []string{"--data-dir", dir, "worker", "--runner=process", "--allow-file-repositories"}, strings.NewReader(""), &out, &errOut)
 	}()
 	deadline := time.Now().Add(60 * time.Second)
 	for ended := false; !ended; {
@@ -219,6 +223,7 @@ func createExecution(t *testing.T, dir, url string) (gqlClient, string) {
 		t.Fatal(err)
 	}
 	c := gqlClient{t: t, url: url, token: strings.TrimSpace(string(tok))}
+	repo, commit := newGitRepo(t)
 
 	var p struct{ CreateProject struct{ ID string } }
 	c.do(`mutation($in: CreateProjectInput!) { createProject(input: $in) { id } }`,
@@ -232,8 +237,8 @@ func createExecution(t *testing.T, dir, url string) (gqlClient, string) {
 	var x struct{ CreateExecution struct{ ID string } }
 	c.do(`mutation($in: CreateExecutionInput!) { createExecution(input: $in) { id number } }`, map[string]any{"in": map[string]any{
 		"project": p.CreateProject.ID, "step": "hello", "image": "busybox", "environment": e.CreateEnvironment.ID, "network": true,
-		"repository": "https://example.com/vision.git", "commit": strings.Repeat("ab", 20),
-		"commands": []string{`echo hello-from-strata`, `echo '{"loss": 0.25}'`, `echo model > "$VH_OUTPUTS_DIR/model.txt"`},
+		"repository": repo, "commit": commit,
+		"commands": []string{`cat train.py`, `echo hello-from-strata`, `echo '{"loss": 0.25}'`, `echo model > "$VH_OUTPUTS_DIR/model.txt"`},
 	}}, &x)
 	return c, x.CreateExecution.ID
 }
@@ -304,4 +309,24 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// newGitRepo makes a git repository holding train.py and returns its file:// URL and
+// commit.
+func newGitRepo(t *testing.T) (url, commit string) {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "train.py"), []byte("print('hello-from-repository')\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"init", "--quiet"}, {"add", "train.py"}, {"commit", "--quiet", "-m", "train"}, {"rev-parse", "HEAD"}} {
+		cmd := exec.Command("git", append([]string{"-c", "user.name=Test", "-c", "user.email=test@example.com", "-c", "commit.gpgsign=false"}, args...)...)
+		cmd.Dir = dir
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+		commit = strings.TrimSpace(string(out))
+	}
+	return "file://" + dir, commit
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/stratahq/strata/adapters/bus"
 	"github.com/stratahq/strata/adapters/docker"
 	"github.com/stratahq/strata/adapters/fs"
+	"github.com/stratahq/strata/adapters/git"
 	"github.com/stratahq/strata/adapters/process"
 	"github.com/stratahq/strata/app"
 	"github.com/stratahq/strata/blob"
@@ -36,8 +37,9 @@ const (
 
 // runnerFlags are the runner flags serve and worker share.
 type runnerFlags struct {
-	kind  string
-	slots int
+	kind      string
+	slots     int
+	allowFile bool
 }
 
 func (rf *runnerFlags) register(fl *pflag.FlagSet, none bool) {
@@ -48,6 +50,8 @@ func (rf *runnerFlags) register(fl *pflag.FlagSet, none bool) {
 	fl.StringVar(&rf.kind, "runner", envOr("STRATA_RUNNER", runnerAuto),
 		"how executions run: "+kinds+"; auto: docker when a Docker daemon answers, else process (env STRATA_RUNNER)")
 	fl.IntVar(&rf.slots, "slots", max(runtime.NumCPU()/2, 1), "executions run at once on this machine")
+	fl.BoolVar(&rf.allowFile, "allow-file-repositories", false,
+		"let executions check out file:// repositories of this machine (local use; off: only https, ssh and git)")
 }
 
 func (rf *runnerFlags) validate(none bool) error {
@@ -74,7 +78,9 @@ func newCmdWorker(f *factory) *cobra.Command {
 		Long: `Runs a runner on the embedded event log under --data-dir: executions that are created
 or queued are dispatched over the in-process bus (watermill's GoChannel) to this process
 and run with --runner (docker when a Docker daemon answers, else as local processes).
-Logs go to <data-dir>/logs; on start, executions a crashed runner on this host left
+Commits are checked out from a cache of repositories under <data-dir>/git (file://
+repositories only with --allow-file-repositories); ad-hoc code is unpacked from its
+datum. Logs go to <data-dir>/logs; on start, executions a crashed runner on this host left
 running are reattached (docker) or marked crashed.
 
 The embedded log (badger) belongs to one process, so 'strata worker' cannot share a
@@ -127,6 +133,7 @@ func worker(ctx context.Context, f *factory, rf runnerFlags) error {
 
 func (f *factory) logsDir() string            { return filepath.Join(f.DataDir, "logs") }
 func (f *factory) workDir() string            { return filepath.Join(f.DataDir, "work") }
+func (f *factory) gitDir() string             { return filepath.Join(f.DataDir, "git") }
 func (f *factory) dispatchCheckpoint() string { return filepath.Join(f.DataDir, "dispatch.checkpoint") }
 
 // newService returns the application service over log and the local file store.
@@ -173,8 +180,13 @@ func (f *factory) openRunner(ctx context.Context, rf runnerFlags, log events.Sto
 	if err != nil {
 		return nil, err
 	}
+	code, err := git.New(git.Config{CacheDir: f.gitDir(), AllowFile: rf.allowFile})
+	if err != nil {
+		rs.close(logger)
+		return nil, err
+	}
 	r, err := runner.New(runner.Config{WorkDir: f.workDir()}, runner.Deps{Log: log, Codec: codec, Outputs: svc, Launcher: launcher,
-		Inputs: svc, Logs: logs, Logger: logger})
+		Inputs: svc, Code: code, Adhoc: svc, Logs: logs, Logger: logger})
 	if err != nil {
 		rs.close(logger)
 		return nil, err
