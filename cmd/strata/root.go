@@ -45,6 +45,7 @@ hash-chained event, and answers what produced a model and what relies on it.`,
 		newCmdEvents(f),
 		newCmdProjections(f),
 		newCmdLint(f),
+		newCmdData(f),
 		newCmdVersion(f),
 	)
 	return root
