@@ -46,6 +46,8 @@ hash-chained event, and answers what produced a model and what relies on it.`,
 		newCmdProjections(f),
 		newCmdLint(f),
 		newCmdData(f),
+		newCmdAlias(f),
+		newCmdExec(f),
 		newCmdVersion(f),
 	)
 	return root
