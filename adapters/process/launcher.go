@@ -60,6 +60,12 @@ func (l *Launcher) Launch(ctx context.Context, spec runner.Spec) (runner.Handle,
 	if _, err := os.Stat(l.cfg.Shell); err != nil {
 		return nil, fmt.Errorf("launch %s: shell: %w: %w", spec.Execution, err, domain.ErrInvalid)
 	}
+	// The command runs in the repository directory, so every VH_* path must be absolute.
+	dir, err := filepath.Abs(spec.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("launch %s: execution directory: %w", spec.Execution, err)
+	}
+	spec.Dir = dir
 	// The run outlives ctx, which only bounds the start: it ends through the Handle.
 	cmd := exec.CommandContext(context.WithoutCancel(ctx), l.cfg.Shell, "-c", gate, l.cfg.Shell, spec.Script)
 	cmd.Dir = filepath.Join(spec.Dir, "repository")

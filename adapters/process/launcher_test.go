@@ -1,7 +1,10 @@
 package process_test
 
 import (
+	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"regexp"
 	"runtime"
 	"strings"
@@ -137,5 +140,34 @@ func TestLauncher_Limits(t *testing.T) {
 		if m := regexp.MustCompile(`Cpus_allowed_list:\s*(\S+)`).FindStringSubmatch(log); m == nil || strings.ContainsAny(m[1], ",-") {
 			t.Errorf("CPUs allowed = %v, want one CPU:\n%s", m, log)
 		}
+	}
+}
+
+// A relative execution directory still gives the commands absolute VH_* paths: they run in
+// the repository directory, where a relative path would point elsewhere.
+func TestLauncher_RelativeDir(t *testing.T) {
+	t.Chdir(t.TempDir())
+	for _, d := range []string{"x/repository", "x/inputs", "x/outputs", "x/config"} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var out bytes.Buffer
+	h, err := process.New(process.Config{}).Launch(t.Context(), runner.Spec{
+		Execution: "0193a1b2-c3d4-7e5f-8a9b-000000000001", Dir: "x",
+		Script: `echo ok > "$VH_OUTPUTS_DIR/f"; echo "$VH_INPUTS_DIR"`, Stdout: &out, Stderr: &out,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, err := h.Wait(t.Context()); err != nil || code != 0 {
+		t.Fatalf("Wait() = %d, %v; output %q", code, err, out.String())
+	}
+	_ = h.Remove(t.Context())
+	if got := strings.TrimSpace(out.String()); !filepath.IsAbs(got) {
+		t.Errorf("VH_INPUTS_DIR = %q, want an absolute path", got)
+	}
+	if _, err := os.Stat("x/outputs/f"); err != nil {
+		t.Errorf("the output did not land in the execution's outputs: %v", err)
 	}
 }

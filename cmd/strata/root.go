@@ -34,6 +34,16 @@ hash-chained event, and answers what produced a model and what relies on it.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	// Executions run in their own directories: every path under the data directory is
+	// handed to them, so it must not depend on the working directory.
+	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+		dir, err := filepath.Abs(f.DataDir)
+		if err != nil {
+			return fmt.Errorf("--data-dir %s: %w", f.DataDir, err)
+		}
+		f.DataDir = dir
+		return nil
+	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &usageError{fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())}
 	})
