@@ -239,15 +239,15 @@ func (s *Store) finish(b *batch, err error) {
 		}
 		delete(s.done, s.nextAck)
 		s.nextAck++
+		if s.failed == nil {
+			s.visible.Store(next.ts) // before the callers hear back: they must read their writes
+		}
 		for _, r := range next.reqs {
 			if s.failed != nil {
 				r.fail(fmt.Errorf("append %s: %w: %w", r.stream, events.ErrClosed, s.failed))
 			} else {
 				close(r.done)
 			}
-		}
-		if s.failed == nil {
-			s.visible.Store(next.ts)
 		}
 	}
 	s.pipeMu.Unlock()

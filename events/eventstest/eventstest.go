@@ -45,6 +45,7 @@ func Run(t *testing.T, f Features, newStore func(t *testing.T) events.Store) {
 		{"InvalidInput", testInvalid},
 		{"ConcurrentAppendOneWins", testOneWins},
 		{"ConcurrentStreams", testConcurrentStreams},
+		{"ReadYourWrites", testReadYourWrites},
 		{"IdempotentRetry", testIdempotentRetry},
 		{"ConcurrentRetries", testConcurrentRetries},
 		{"ReadAllPaging", testReadAllPaging},
@@ -344,6 +345,40 @@ func testConcurrentStreams(t *testing.T, f Features, newStore func(*testing.T) e
 	if _, err := events.Verify(t.Context(), s, events.VerifyOptions{Gapless: f.Gapless}); err != nil {
 		t.Fatalf("Verify() error = %v", err)
 	}
+}
+
+// Once Append returns, Load, ReadAll and Head see the events it wrote, whatever else is
+// being appended at the same time.
+func testReadYourWrites(t *testing.T, _ Features, newStore func(*testing.T) events.Store) {
+	s := newStore(t)
+	var wg sync.WaitGroup
+	for range 8 {
+		stream := uniqueStream(t)
+		wg.Go(func() {
+			for v := range 50 {
+				res, err := s.Append(t.Context(), stream, events.Version(v), Record(v))
+				if err != nil {
+					t.Errorf("Append() error = %v", err)
+					return
+				}
+				envs, err := s.Load(t.Context(), stream, events.Version(v))
+				if err != nil || len(envs) != 1 || envs[0].Position != res.Positions[0] {
+					t.Errorf("Load() right after Append() = %d envelopes, %v; want the one just written", len(envs), err)
+					return
+				}
+				if head, err := s.Head(t.Context()); err != nil || head < res.Positions[0] {
+					t.Errorf("Head() right after Append() = %d, %v; want at least %d", head, err, res.Positions[0])
+					return
+				}
+				page, err := s.ReadAll(t.Context(), res.Positions[0]-1, 1)
+				if err != nil || len(page) != 1 || page[0].Position != res.Positions[0] {
+					t.Errorf("ReadAll() right after Append() = %v, %v; want the event just written", page, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
 
 func checkOrder(t *testing.T, f Features, all []events.Envelope) {
