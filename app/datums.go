@@ -134,7 +134,7 @@ func (s *Service) Upload(ctx context.Context, u Upload) (UploadResult, error) {
 	id := domain.DatumID(s.newID())
 	res, err := execute(ctx, s, DatumStream(id), datumDecider, datum.Command(datum.Create{
 		Datum: id, Project: u.Project, Name: u.Name, Size: obj.Size, Digests: obj.Digests,
-		Store: info.url, Key: contentKey(b3), Uploader: actor, At: s.at(),
+		Store: info.url, Key: blob.Key(b3), Uploader: actor, At: s.at(),
 	}))
 	if err != nil {
 		return UploadResult{}, fmt.Errorf("upload %q: %w", u.Name, err)

@@ -137,7 +137,7 @@ func (s *Service) UploadOutput(ctx context.Context, o Output) (OutputResult, err
 	dt := domain.DatumID(s.newID())
 	if _, err := events.Execute(ctx, s.log, s.codec, DatumStream(dt), datumDecider, datum.Command(datum.Create{
 		Datum: dt, Project: st.Project(), Name: o.Path, Size: obj.Size, Digests: obj.Digests, Store: info.url,
-		Key: contentKey(b3), Execution: o.Execution, At: s.at(),
+		Key: blob.Key(b3), Execution: o.Execution, At: s.at(),
 	}), meta); err != nil {
 		return fail(err)
 	}

@@ -215,4 +215,3 @@ func (s *Service) objectReader(info *storeInfo) (ObjectReader, error) {
 }
 
 // contentKey returns the key of content d relative to its store's location URL.
-func contentKey(d domain.Digest) string { return "blake3/" + d.String() }

@@ -3,10 +3,8 @@ package azure
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/base64"
 	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -108,17 +106,13 @@ func New(cfg Config) (*Store, error) {
 	return s, nil
 }
 
-func (s *Store) name(d domain.Digest) string { return s.cfg.Prefix + "blake3/" + d.String() }
+func (s *Store) name(d domain.Digest) string { return s.cfg.Prefix + blob.Key(d) }
 
 func (s *Store) blockBlob(d domain.Digest) *blockblob.Client {
 	return s.container.NewBlockBlobClient(s.name(d))
 }
 
-func (s *Store) tmpName() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
-	return s.cfg.Prefix + "tmp/" + hex.EncodeToString(b[:])
-}
+func (s *Store) tmpName() string { return s.cfg.Prefix + blob.TempKey() }
 
 var (
 	// errAzure marks a failure the service reported, kept as text so SDK types never escape.
@@ -150,10 +144,6 @@ func exists(err error) bool {
 }
 
 var ifAbsent = &azblob.AccessConditions{ModifiedAccessConditions: &azblob.ModifiedAccessConditions{IfNoneMatch: to.Ptr(azcore.ETagAny)}}
-
-func cleanupCtx(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
-}
 
 type nopSeekCloser struct{ *bytes.Reader }
 
@@ -191,7 +181,7 @@ func (s *Store) Put(ctx context.Context, r io.Reader) (blob.Object, error) {
 	} else {
 		err = s.publish(ctx, tmp, obj)
 	}
-	cctx, cancel := cleanupCtx(ctx)
+	cctx, cancel := blob.CleanupContext(ctx)
 	defer cancel()
 	if _, derr := tmp.Delete(cctx, nil); derr != nil && err == nil {
 		err = fail(cctx, "put: delete temporary blob", derr)
@@ -250,7 +240,7 @@ func (s *Store) publish(ctx context.Context, tmp *blockblob.Client, obj blob.Obj
 	for wait := 10 * time.Millisecond; status != nil && *status == azblob.CopyStatusTypePending; wait = min(2*wait, time.Second) {
 		select {
 		case <-ctx.Done():
-			cctx, cancel := cleanupCtx(ctx)
+			cctx, cancel := blob.CleanupContext(ctx)
 			defer cancel()
 			_, _ = dst.AbortCopyFromURL(cctx, *resp.CopyID, nil) // best effort; the error below is what matters
 			return fmt.Errorf("%s: %w", op, ctx.Err())
@@ -303,7 +293,7 @@ func (s *Store) List(ctx context.Context, prefix, after string, limit int) ([]bl
 	if err := blob.CheckList(prefix, after, limit); err != nil {
 		return nil, err
 	}
-	base := s.cfg.Prefix + "blake3/"
+	base := s.cfg.Prefix + blob.KeyPrefix
 	pager := s.container.NewListBlobsFlatPager(&container.ListBlobsFlatOptions{Prefix: to.Ptr(base + prefix), MaxResults: to.Ptr(int32(5000))})
 	var out []blob.Info
 	for pager.More() && len(out) < limit {

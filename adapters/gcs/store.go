@@ -3,15 +3,12 @@ package gcs
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"sync"
-	"time"
 
 	"cloud.google.com/go/storage"
 	"google.golang.org/api/googleapi"
@@ -112,15 +109,11 @@ func (s *Store) Close() error {
 	return nil
 }
 
-func (s *Store) name(d domain.Digest) string { return s.cfg.Prefix + "blake3/" + d.String() }
+func (s *Store) name(d domain.Digest) string { return s.cfg.Prefix + blob.Key(d) }
 
 func (s *Store) object(d domain.Digest) *storage.ObjectHandle { return s.bucket.Object(s.name(d)) }
 
-func (s *Store) tmpName() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
-	return s.cfg.Prefix + "tmp/" + hex.EncodeToString(b[:])
-}
+func (s *Store) tmpName() string { return s.cfg.Prefix + blob.TempKey() }
 
 // errGCS marks a failure the service reported, kept as text so client types never escape.
 var errGCS = errors.New("gcs")
@@ -145,10 +138,6 @@ func fail(ctx context.Context, op string, err error) error {
 func isPreconditionFailed(err error) bool {
 	var gerr *googleapi.Error
 	return errors.As(err, &gerr) && gerr.Code == http.StatusPreconditionFailed
-}
-
-func cleanupCtx(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 }
 
 // Put implements blob.Store.
@@ -179,7 +168,7 @@ func (s *Store) Put(ctx context.Context, r io.Reader) (blob.Object, error) {
 	} else {
 		err = s.publish(ctx, tmp, obj)
 	}
-	cctx, cancel := cleanupCtx(ctx)
+	cctx, cancel := blob.CleanupContext(ctx)
 	defer cancel()
 	if derr := tmp.Delete(cctx); derr != nil && err == nil {
 		err = fail(cctx, "put: delete temporary object", derr)
@@ -268,7 +257,7 @@ func (s *Store) List(ctx context.Context, prefix, after string, limit int) ([]bl
 	if err := blob.CheckList(prefix, after, limit); err != nil {
 		return nil, err
 	}
-	base := s.cfg.Prefix + "blake3/"
+	base := s.cfg.Prefix + blob.KeyPrefix
 	q := &storage.Query{Prefix: base + prefix, Projection: storage.ProjectionNoACL}
 	if after != "" {
 		q.StartOffset = base + after

@@ -3,8 +3,6 @@ package s3
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -12,7 +10,6 @@ import (
 	"net/url"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
@@ -144,13 +141,9 @@ func New(cfg Config) (*Store, error) {
 	return s, nil
 }
 
-func (s *Store) key(d domain.Digest) string { return s.cfg.Prefix + "blake3/" + d.String() }
+func (s *Store) key(d domain.Digest) string { return s.cfg.Prefix + blob.Key(d) }
 
-func (s *Store) tmpKey() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
-	return s.cfg.Prefix + "tmp/" + hex.EncodeToString(b[:])
-}
+func (s *Store) tmpKey() string { return s.cfg.Prefix + blob.TempKey() }
 
 // fail translates an SDK error at the boundary: a cancelled ctx and a missing object keep
 // their kinds; anything else becomes text, so SDK types never escape.
@@ -193,9 +186,6 @@ func describe(err error) error {
 }
 
 // cleanupCtx returns a context for removing temporary objects after ctx failed.
-func cleanupCtx(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
-}
 
 // Put implements blob.Store.
 func (s *Store) Put(ctx context.Context, r io.Reader) (blob.Object, error) {
@@ -221,7 +211,7 @@ func (s *Store) Put(ctx context.Context, r io.Reader) (blob.Object, error) {
 	}
 	obj := src.Object()
 	err = s.publish(ctx, tmp, obj)
-	cctx, cancel := cleanupCtx(ctx)
+	cctx, cancel := blob.CleanupContext(ctx)
 	defer cancel()
 	if _, derr := s.client.DeleteObject(cctx, &awss3.DeleteObjectInput{Bucket: &s.cfg.Bucket, Key: &tmp}); derr != nil && err == nil {
 		err = fail(cctx, "put: delete temporary object", derr)
@@ -274,7 +264,7 @@ func (s *Store) upload(ctx context.Context, src *blob.Source, key string, buf []
 	}
 	defer func() {
 		if err != nil {
-			cctx, cancel := cleanupCtx(ctx)
+			cctx, cancel := blob.CleanupContext(ctx)
 			defer cancel()
 			// Best effort: an abandoned upload is also reclaimed by a lifecycle rule.
 			_, _ = s.client.AbortMultipartUpload(cctx, &awss3.AbortMultipartUploadInput{Bucket: &s.cfg.Bucket, Key: &key, UploadId: created.UploadId})
@@ -353,7 +343,7 @@ func (s *Store) copyParts(ctx context.Context, source, key string, size int64) (
 	}
 	defer func() {
 		if err != nil {
-			cctx, cancel := cleanupCtx(ctx)
+			cctx, cancel := blob.CleanupContext(ctx)
 			defer cancel()
 			_, _ = s.client.AbortMultipartUpload(cctx, &awss3.AbortMultipartUploadInput{Bucket: &s.cfg.Bucket, Key: &key, UploadId: created.UploadId})
 		}
@@ -416,7 +406,7 @@ func (s *Store) List(ctx context.Context, prefix, after string, limit int) ([]bl
 	if err := blob.CheckList(prefix, after, limit); err != nil {
 		return nil, err
 	}
-	base := s.cfg.Prefix + "blake3/"
+	base := s.cfg.Prefix + blob.KeyPrefix
 	in := &awss3.ListObjectsV2Input{Bucket: &s.cfg.Bucket, Prefix: aws.String(base + prefix)}
 	if after != "" {
 		in.StartAfter = aws.String(base + after)

@@ -3,8 +3,6 @@ package swift
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -98,13 +96,9 @@ func New(cfg Config) (*Store, error) {
 	return s, nil
 }
 
-func (s *Store) name(d domain.Digest) string { return s.cfg.Prefix + "blake3/" + d.String() }
+func (s *Store) name(d domain.Digest) string { return s.cfg.Prefix + blob.Key(d) }
 
-func (s *Store) tmpName() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
-	return s.cfg.Prefix + "tmp/" + hex.EncodeToString(b[:])
-}
+func (s *Store) tmpName() string { return s.cfg.Prefix + blob.TempKey() }
 
 // errSwift marks a failure the service reported, kept as text so client types never escape.
 var errSwift = errors.New("swift")
@@ -123,10 +117,6 @@ func fail(ctx context.Context, op string, err error) error {
 		return fmt.Errorf("%s: %w %d %s", op, errSwift, serr.StatusCode, serr.Text)
 	}
 	return fmt.Errorf("%s: %w: %s", op, errSwift, err.Error())
-}
-
-func cleanupCtx(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 }
 
 func (s *Store) exists(ctx context.Context, name string) (bool, error) {
@@ -168,7 +158,7 @@ func (s *Store) Put(ctx context.Context, r io.Reader) (blob.Object, error) {
 	} else {
 		err = s.publish(ctx, tmp, obj)
 	}
-	cctx, cancel := cleanupCtx(ctx)
+	cctx, cancel := blob.CleanupContext(ctx)
 	defer cancel()
 	if derr := s.conn.ObjectDelete(cctx, s.cfg.Container, tmp); derr != nil && !errors.Is(derr, ncw.ObjectNotFound) && err == nil {
 		err = fail(cctx, "put: delete temporary object", derr)
@@ -258,7 +248,7 @@ func (s *Store) List(ctx context.Context, prefix, after string, limit int) ([]bl
 	if err := blob.CheckList(prefix, after, limit); err != nil {
 		return nil, err
 	}
-	base := s.cfg.Prefix + "blake3/"
+	base := s.cfg.Prefix + blob.KeyPrefix
 	opts := &ncw.ObjectsOpts{Prefix: base + prefix}
 	if after != "" {
 		opts.Marker = base + after
