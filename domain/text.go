@@ -2,6 +2,7 @@ package domain
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -113,20 +114,29 @@ func NormalizeTags(tags []string) ([]string, error) {
 		if strings.TrimSpace(t) != t {
 			return nil, fmt.Errorf("tag %.*q: leading or trailing space: %w", maxQuoteLen, t, ErrInvalid)
 		}
-		if !contains(out, t) {
+		if !slices.Contains(out, t) {
 			out = append(out, t)
 		}
 	}
 	return out, nil
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
+// TagsToAdd normalizes tags and keeps those not in have: what adding them changes.
+func TagsToAdd(have, tags []string) ([]string, error) {
+	tags, err := NormalizeTags(tags)
+	if err != nil {
+		return nil, fmt.Errorf("add tags: %w", err)
 	}
-	return false
+	return slices.DeleteFunc(tags, func(t string) bool { return slices.Contains(have, t) }), nil
+}
+
+// TagsToRemove normalizes tags and keeps those in have: what removing them changes.
+func TagsToRemove(have, tags []string) ([]string, error) {
+	tags, err := NormalizeTags(tags)
+	if err != nil {
+		return nil, fmt.Errorf("remove tags: %w", err)
+	}
+	return slices.DeleteFunc(tags, func(t string) bool { return !slices.Contains(have, t) }), nil
 }
 
 // textProblem says what keeps s from being acceptable one-line text, or "" if nothing does.

@@ -303,11 +303,10 @@ func Decide(s State, c Command) ([]Event, error) {
 		if err := checkAt(c.At); err != nil {
 			return nil, err
 		}
-		tags, err := domain.NormalizeTags(c.Tags)
+		tags, err := domain.TagsToAdd(s.tags, c.Tags)
 		if err != nil {
-			return nil, fmt.Errorf("add tags: %w", err)
+			return nil, err
 		}
-		tags = slices.DeleteFunc(tags, func(t string) bool { return slices.Contains(s.tags, t) })
 		if len(tags) == 0 {
 			return nil, nil
 		}
@@ -316,11 +315,10 @@ func Decide(s State, c Command) ([]Event, error) {
 		if err := checkAt(c.At); err != nil {
 			return nil, err
 		}
-		tags, err := domain.NormalizeTags(c.Tags)
+		tags, err := domain.TagsToRemove(s.tags, c.Tags)
 		if err != nil {
-			return nil, fmt.Errorf("remove tags: %w", err)
+			return nil, err
 		}
-		tags = slices.DeleteFunc(tags, func(t string) bool { return !slices.Contains(s.tags, t) })
 		if len(tags) == 0 {
 			return nil, nil
 		}
