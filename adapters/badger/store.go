@@ -110,11 +110,9 @@ type Store struct {
 	// Bounds of one transaction, clearly below badger's own (ErrTxnTooBig).
 	maxTxnSize, maxTxnCount int64
 
-	pipeMu  sync.Mutex        // guards done, nextAck and failed
-	done    map[uint64]*batch // durable, waiting for an earlier batch
-	nextAck uint64            // timestamp of the next batch to acknowledge
-	failed  error             // set after a failed commit: nothing more is written
-	visible atomic.Uint64     // readers' snapshot: every batch up to it is acknowledged
+	pipeMu  sync.Mutex    // guards failed, shared with commit callbacks
+	failed  error         // set after a failed commit: nothing more is written
+	visible atomic.Uint64 // readers' snapshot: every batch up to it is acknowledged
 
 	batches, batched atomic.Uint64 // batches committed and the events in them, for Stats
 
@@ -175,9 +173,8 @@ func Open(cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("open badger store in %s: %w", cfg.Dir, translateOpen(err))
 	}
 	s := &Store{cfg: cfg, db: db, reqs: make(chan *appendReq, 4096), heads: map[events.StreamID]head{}, stop: make(chan struct{}),
-		durable: make(chan struct{}, 16), done: map[uint64]*batch{}}
+		durable: make(chan struct{}, 16)}
 	s.ts = db.MaxVersion()
-	s.nextAck = s.ts + 1
 	s.visible.Store(s.ts)
 	last, err := s.lastPosition(math.MaxUint64)
 	if err != nil {

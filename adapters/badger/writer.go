@@ -222,8 +222,9 @@ func (s *Store) submit(b *batch) {
 	_ = b.txn.CommitAt(b.ts, func(err error) { s.finish(b, err) }) // with a callback, errors go to it
 }
 
-// finish runs when badger has written and synced b (or failed to). It acknowledges, in commit order,
-// every batch whose predecessors are all durable, and makes them visible to readers.
+// finish runs when badger has written and synced b (or failed to). The writer submits one
+// batch at a time (the next only once this one's durable signal is taken), so batches finish
+// in commit order: finish makes b visible to readers, then acknowledges its appends.
 func (s *Store) finish(b *batch, err error) {
 	s.pipeMu.Lock()
 	if err != nil && s.failed == nil {
@@ -231,26 +232,18 @@ func (s *Store) finish(b *batch, err error) {
 		s.failed = fmt.Errorf("commit: %w", err)
 		s.cfg.Logger.Error("badger commit failed; the store accepts no more appends", "error", err)
 	}
-	s.done[b.ts] = b
-	for {
-		next, ok := s.done[s.nextAck]
-		if !ok {
-			break
-		}
-		delete(s.done, s.nextAck)
-		s.nextAck++
-		if s.failed == nil {
-			s.visible.Store(next.ts) // before the callers hear back: they must read their writes
-		}
-		for _, r := range next.reqs {
-			if s.failed != nil {
-				r.fail(fmt.Errorf("append %s: %w: %w", r.stream, events.ErrClosed, s.failed))
-			} else {
-				close(r.done)
-			}
+	failed := s.failed
+	s.pipeMu.Unlock()
+	if failed == nil {
+		s.visible.Store(b.ts) // before the callers hear back: they must read their writes
+	}
+	for _, r := range b.reqs {
+		if failed != nil {
+			r.fail(fmt.Errorf("append %s: %w: %w", r.stream, events.ErrClosed, failed))
+		} else {
+			close(r.done)
 		}
 	}
-	s.pipeMu.Unlock()
 	s.sig.Notify()
 	s.durable <- struct{}{}
 }
