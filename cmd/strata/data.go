@@ -386,59 +386,6 @@ func (c *countingReader) Read(b []byte) (int, error) {
 	return n, err
 }
 
-// byteProgress draws "uploading x [=====>    ]  45%  12.3 MB/s  5s left" on one line of
-// w; quick transfers (under half a second) print nothing.
-type byteProgress struct {
-	w           io.Writer
-	label       string
-	total       int64 // 0 or less: unknown
-	start, last time.Time
-	n           int64
-	quiet       time.Duration // how long before the first line
-}
-
-func newByteProgress(w io.Writer, label string, total int64) *byteProgress {
-	return &byteProgress{w: w, label: label, total: total, start: time.Now(), quiet: 500 * time.Millisecond}
-}
-
-func (p *byteProgress) update(n int64) {
-	p.n = n
-	now := time.Now()
-	if now.Sub(p.start) < p.quiet || now.Sub(p.last) < 200*time.Millisecond {
-		return
-	}
-	p.last = now
-	_, _ = io.WriteString(p.w, "\r"+p.line(now.Sub(p.start))) // a terminal that fails to draw changes nothing
-}
-
-// line renders the progress after elapsed.
-func (p *byteProgress) line(elapsed time.Duration) string {
-	rate := float64(p.n) / max(elapsed.Seconds(), 1e-3)
-	if p.total <= 0 {
-		return fmt.Sprintf("%s %s  %s/s    ", p.label, humanBytes(p.n), humanBytes(int64(rate)))
-	}
-	const width = 24
-	frac := min(float64(p.n)/float64(p.total), 1)
-	fill := int(frac * width)
-	bar := strings.Repeat("=", fill)
-	if fill < width {
-		bar += ">" + strings.Repeat(" ", width-fill-1)
-	}
-	eta := "--"
-	if rate > 0 {
-		eta = time.Duration(float64(p.total-p.n) / rate * float64(time.Second)).Round(time.Second).String()
-	}
-	return fmt.Sprintf("%s [%s] %3.0f%%  %s of %s  %s/s  %s left    ", p.label, bar, frac*100, humanBytes(p.n), humanBytes(p.total), humanBytes(int64(rate)), eta)
-}
-
-func (p *byteProgress) done() {
-	if !p.last.IsZero() {
-		elapsed := time.Since(p.start)
-		fmt.Fprintf(p.w, "\r%s %s in %s (%s/s)%s\n", p.label, humanBytes(p.n), elapsed.Round(time.Millisecond),
-			humanBytes(int64(float64(p.n)/max(elapsed.Seconds(), 1e-3))), strings.Repeat(" ", 40))
-	}
-}
-
 // humanBytes renders n as "512 B", "1.5 KiB", "12.3 MiB" …
 func humanBytes(n int64) string {
 	if n < 1024 {

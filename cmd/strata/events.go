@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -41,11 +40,11 @@ Exits 3 and names the first bad event if the log fails.`,
 				return err
 			}
 			defer closeLog(f, s)
-			p := newProgress(f.Err, "verifying", "events")
+			p := newCountProgress(f.Err, "verifying", "events")
 			if head, err := s.Head(c.Context()); err == nil {
-				p.total = int(head)
+				p.total = int64(head)
 			}
-			r, err := events.Verify(c.Context(), s, events.VerifyOptions{Gapless: true, Progress: p.update})
+			r, err := events.Verify(c.Context(), s, events.VerifyOptions{Gapless: true, Progress: p.count})
 			p.done()
 			var te *events.TamperError
 			if errors.As(err, &te) {
@@ -133,8 +132,8 @@ Then it appends the events, keeping their IDs and times, and verifies the result
 				return err
 			}
 			defer closeLog(f, s)
-			p := newProgress(f.Err, "importing", "events")
-			r, err := events.Import(c.Context(), s, file, events.ImportOptions{Progress: p.update})
+			p := newCountProgress(f.Err, "importing", "events")
+			r, err := events.Import(c.Context(), s, file, events.ImportOptions{Progress: p.count})
 			p.done()
 			if errors.Is(err, events.ErrTampered) {
 				return &codeError{code: exitTampered, err: fmt.Errorf("%s: %w", args[0], err)}
@@ -243,40 +242,5 @@ func (f *factory) printJSONLine(v any) error {
 func closeLog(f *factory, s io.Closer) {
 	if err := s.Close(); err != nil {
 		fmt.Fprintln(f.Err, "strata: close the event log:", err)
-	}
-}
-
-// progress prints "verifying 12345 of 40000 events (40000/s, 1s left)" on one line.
-type progress struct {
-	w          io.Writer
-	verb, noun string
-	total      int // 0 when unknown
-	start      time.Time
-	last       time.Time
-	n          int
-}
-
-func newProgress(w io.Writer, verb, noun string) *progress {
-	return &progress{w: w, verb: verb, noun: noun, start: time.Now()}
-}
-
-func (p *progress) update(n int) {
-	p.n = n
-	if time.Since(p.start) < 500*time.Millisecond || time.Since(p.last) < 200*time.Millisecond {
-		return // quick jobs print no progress at all
-	}
-	p.last = time.Now()
-	rate := float64(n) / max(time.Since(p.start).Seconds(), 1e-3)
-	if p.total > 0 && rate > 0 {
-		left := time.Duration(float64(p.total-n) / rate * float64(time.Second)).Round(time.Second)
-		fmt.Fprintf(p.w, "\r%s %d of %d %s (%.0f/s, %s left)%s", p.verb, n, p.total, p.noun, rate, left, strings.Repeat(" ", 8))
-		return
-	}
-	fmt.Fprintf(p.w, "\r%s %d %s (%.0f/s)%s", p.verb, n, p.noun, rate, strings.Repeat(" ", 8))
-}
-
-func (p *progress) done() {
-	if !p.last.IsZero() {
-		fmt.Fprintf(p.w, "\r%s %d %s in %s%s\n", p.verb, p.n, p.noun, time.Since(p.start).Round(time.Millisecond), strings.Repeat(" ", 8))
 	}
 }

@@ -107,7 +107,7 @@ func rebuild(ctx context.Context, f *factory, engine *projections.Engine, names 
 			return err
 		}
 	}
-	p := newProgress(f.Err, "rebuilding", "events")
+	p := newCountProgress(f.Err, "rebuilding", "events")
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
 	for {
@@ -121,8 +121,8 @@ func rebuild(ctx context.Context, f *factory, engine *projections.Engine, names 
 				head, behind = uint64(s.Head), max(behind, s.Lag)
 			}
 		}
-		p.total = int(head)
-		p.update(int(head - behind))
+		p.total = int64(head)
+		p.update(int64(head - behind))
 		if behind == 0 {
 			p.done()
 			return f.printStatus(st)
