@@ -103,21 +103,30 @@ func (Aliases) Get(r Reader, project domain.ProjectID, name string, p events.Pos
 // History returns every fact of alias name that began at or before p, oldest first; a
 // fact that ended after p is shown as still current (To 0).
 func (Aliases) History(r Reader, project domain.ProjectID, name string, p events.Position) ([]AliasFact, error) {
-	var out []AliasFact
-	err := scanJSON(r, prefixOf("h", string(project), name), nil, false, func(_ []byte, f AliasFact) bool {
-		if f.From > p {
-			return false
-		}
-		if f.To > p {
-			f.To = 0
-		}
-		out = append(out, f)
-		return true
-	})
+	out, err := history(r, prefixOf("h", string(project), name), p, func(f *AliasFact) (events.Position, *events.Position) { return f.From, &f.To })
 	if err != nil {
 		return nil, fmt.Errorf("alias history %s: %w", name, err)
 	}
 	return out, nil
+}
+
+// history returns the facts stored under prefix, oldest first, that began at or before p; a
+// fact that ended after p is shown as still current (To 0). span gives a fact's From and a
+// pointer to its To.
+func history[F any](r Reader, prefix []byte, p events.Position, span func(*F) (events.Position, *events.Position)) ([]F, error) {
+	var out []F
+	err := scanJSON(r, prefix, nil, false, func(_ []byte, f F) bool {
+		from, to := span(&f)
+		if from > p {
+			return false
+		}
+		if *to > p {
+			*to = 0
+		}
+		out = append(out, f)
+		return true
+	})
+	return out, err
 }
 
 // List returns the aliases of project that existed at p with the fact then current, by name.

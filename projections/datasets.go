@@ -223,17 +223,7 @@ func propertiesAt(r Reader, prefix []byte, cur map[string]json.RawMessage, p eve
 // AliasHistory returns every fact of the dataset alias that began at or before p, oldest
 // first; a fact that ended after p is shown as current.
 func (Datasets) AliasHistory(r Reader, id domain.DatasetID, alias string, p events.Position) ([]DatasetAliasFact, error) {
-	var out []DatasetAliasFact
-	err := scanJSON(r, prefixOf("a", string(id), alias), nil, false, func(_ []byte, f DatasetAliasFact) bool {
-		if f.From > p {
-			return false
-		}
-		if f.To > p {
-			f.To = 0
-		}
-		out = append(out, f)
-		return true
-	})
+	out, err := history(r, prefixOf("a", string(id), alias), p, func(f *DatasetAliasFact) (events.Position, *events.Position) { return f.From, &f.To })
 	if err != nil {
 		return nil, fmt.Errorf("dataset alias history %s: %w", alias, err)
 	}
