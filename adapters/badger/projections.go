@@ -34,22 +34,20 @@ type ProjectionsConfig struct {
 
 // SmallProjections is a memory profile for tests and small deployments: about 24 MiB.
 func SmallProjections(dir string) ProjectionsConfig {
-	return ProjectionsConfig{Dir: dir, MemTableSize: 4 << 20, NumMemtables: 2, BlockCacheSize: 8 << 20, IndexCacheSize: 4 << 20}
+	return ProjectionsConfig{Dir: dir}.withMemory(smallMemory)
+}
+
+func (c ProjectionsConfig) memory() memory {
+	return memory{memTable: c.MemTableSize, memtables: c.NumMemtables, blockCache: c.BlockCacheSize, indexCache: c.IndexCacheSize}
+}
+
+func (c ProjectionsConfig) withMemory(m memory) ProjectionsConfig {
+	c.MemTableSize, c.NumMemtables, c.BlockCacheSize, c.IndexCacheSize = m.memTable, m.memtables, m.blockCache, m.indexCache
+	return c
 }
 
 func (c ProjectionsConfig) withDefaults() ProjectionsConfig {
-	if c.MemTableSize == 0 {
-		c.MemTableSize = 64 << 20
-	}
-	if c.NumMemtables == 0 {
-		c.NumMemtables = 3
-	}
-	if c.BlockCacheSize == 0 {
-		c.BlockCacheSize = 64 << 20
-	}
-	if c.IndexCacheSize == 0 {
-		c.IndexCacheSize = 32 << 20
-	}
+	c = c.withMemory(c.memory().withDefaults())
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -62,12 +60,7 @@ func (c ProjectionsConfig) Validate() error {
 	if c.Dir == "" {
 		errs = append(errs, fmt.Errorf("badger projections: Dir is empty: %w", ErrConfig))
 	}
-	if c.MemTableSize < 1<<20 {
-		errs = append(errs, fmt.Errorf("badger projections: MemTableSize %d is under 1 MiB: %w", c.MemTableSize, ErrConfig))
-	}
-	if c.NumMemtables < 1 {
-		errs = append(errs, fmt.Errorf("badger projections: NumMemtables %d, want 1 or more: %w", c.NumMemtables, ErrConfig))
-	}
+	errs = append(errs, c.memory().check("badger projections")...)
 	if c.BlockCacheSize < 0 || c.IndexCacheSize < 0 {
 		errs = append(errs, fmt.Errorf("badger projections: cache sizes must not be negative: %w", ErrConfig))
 	}
@@ -87,24 +80,16 @@ func OpenProjections(cfg ProjectionsConfig) (*Projections, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	opts := bdb.DefaultOptions(cfg.Dir).
+	opts := cfg.memory().options(cfg.Dir, cfg.Logger).
 		WithSyncWrites(cfg.SyncWrites).
-		WithDetectConflicts(false).
-		WithLogger(projLogger{cfg.Logger}).
-		WithMemTableSize(cfg.MemTableSize).
-		WithNumMemtables(cfg.NumMemtables).
-		WithBlockCacheSize(cfg.BlockCacheSize).
-		WithIndexCacheSize(cfg.IndexCacheSize).
 		WithValueThreshold(32 << 10).
-		WithBaseTableSize(cfg.MemTableSize / 2).
-		WithNumCompactors(2).
 		// A rebuild writes fast: more level-0 tables before compacting, and before
 		// stalling writes, was worth a sixth of a 1M-event rebuild.
 		WithNumLevelZeroTables(10).
 		WithNumLevelZeroTablesStall(30)
 	db, err := bdb.Open(opts)
 	if err != nil {
-		return nil, fmt.Errorf("open badger projections in %s: %w", cfg.Dir, err)
+		return nil, fmt.Errorf("open badger projections in %s: %w", cfg.Dir, translateOpen(err))
 	}
 	return &Projections{db: db}, nil
 }
@@ -226,10 +211,3 @@ func (t projTxn) Delete(key []byte) error {
 	}
 	return nil
 }
-
-type projLogger struct{ l *slog.Logger }
-
-func (l projLogger) Errorf(f string, a ...any)   { l.l.Error(fmt.Sprintf(f, a...)) }
-func (l projLogger) Warningf(f string, a ...any) { l.l.Warn(fmt.Sprintf(f, a...)) }
-func (projLogger) Infof(string, ...any)          {}
-func (projLogger) Debugf(string, ...any)         {}

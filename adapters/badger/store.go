@@ -1,14 +1,12 @@
 package badger
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -41,22 +39,20 @@ type Config struct {
 
 // Small is a memory profile for tests and small deployments: about 24 MiB in all.
 func Small(dir string) Config {
-	return Config{Dir: dir, MemTableSize: 4 << 20, NumMemtables: 2, BlockCacheSize: 8 << 20, IndexCacheSize: 4 << 20}
+	return Config{Dir: dir}.withMemory(smallMemory)
+}
+
+func (c Config) memory() memory {
+	return memory{memTable: c.MemTableSize, memtables: c.NumMemtables, blockCache: c.BlockCacheSize, indexCache: c.IndexCacheSize}
+}
+
+func (c Config) withMemory(m memory) Config {
+	c.MemTableSize, c.NumMemtables, c.BlockCacheSize, c.IndexCacheSize = m.memTable, m.memtables, m.blockCache, m.indexCache
+	return c
 }
 
 func (c Config) withDefaults() Config {
-	if c.MemTableSize == 0 {
-		c.MemTableSize = 64 << 20
-	}
-	if c.NumMemtables == 0 {
-		c.NumMemtables = 3
-	}
-	if c.BlockCacheSize == 0 {
-		c.BlockCacheSize = 64 << 20
-	}
-	if c.IndexCacheSize == 0 {
-		c.IndexCacheSize = 32 << 20
-	}
+	c = c.withMemory(c.memory().withDefaults())
 	if c.ValueThreshold == 0 {
 		c.ValueThreshold = 32 << 10
 	}
@@ -78,12 +74,7 @@ func (c Config) Validate() error {
 	if c.Dir == "" {
 		errs = append(errs, fmt.Errorf("badger: Dir is empty: %w", ErrConfig))
 	}
-	if c.MemTableSize < 1<<20 {
-		errs = append(errs, fmt.Errorf("badger: MemTableSize %d is under 1 MiB: %w", c.MemTableSize, ErrConfig))
-	}
-	if c.NumMemtables < 1 {
-		errs = append(errs, fmt.Errorf("badger: NumMemtables %d, want 1 or more: %w", c.NumMemtables, ErrConfig))
-	}
+	errs = append(errs, c.memory().check("badger")...)
 	if c.BlockCacheSize < 0 || c.IndexCacheSize < 0 || c.ValueThreshold < 0 || c.GCInterval < 0 {
 		errs = append(errs, fmt.Errorf("badger: sizes and intervals must not be negative: %w", ErrConfig))
 	}
@@ -157,17 +148,9 @@ func Open(cfg Config) (*Store, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	opts := bdb.DefaultOptions(cfg.Dir).
+	opts := cfg.memory().options(cfg.Dir, cfg.Logger).
 		WithSyncWrites(true). // one sync per batch: a transaction (writer.go)
-		WithDetectConflicts(false).
-		WithLogger(logger{cfg.Logger}).
-		WithMemTableSize(cfg.MemTableSize).
-		WithNumMemtables(cfg.NumMemtables).
-		WithBlockCacheSize(cfg.BlockCacheSize).
-		WithIndexCacheSize(cfg.IndexCacheSize).
-		WithValueThreshold(cfg.ValueThreshold).
-		WithBaseTableSize(cfg.MemTableSize / 2).
-		WithNumCompactors(2)
+		WithValueThreshold(cfg.ValueThreshold)
 	db, err := bdb.OpenManaged(opts)
 	if err != nil {
 		return nil, fmt.Errorf("open badger store in %s: %w", cfg.Dir, translateOpen(err))
@@ -186,24 +169,6 @@ func Open(cfg Config) (*Store, error) {
 	go s.writer()
 	go s.collectGarbage()
 	return s, nil
-}
-
-// Errors of the badger adapter.
-var (
-	// ErrLocked: another process has the database open.
-	ErrLocked = errors.New("the database is in use by another process")
-	// ErrConfig: a Config is not valid.
-	ErrConfig = errors.New("invalid badger configuration")
-	// ErrCorrupt: the database holds something the store did not write; run events.Verify.
-	ErrCorrupt = errors.New("badger store is corrupt")
-)
-
-// translateOpen turns badger's directory-lock failure, which has no sentinel, into ErrLocked.
-func translateOpen(err error) error {
-	if strings.Contains(err.Error(), "Another process is using this Badger database") {
-		return ErrLocked
-	}
-	return err
 }
 
 // Close stops accepting appends, finishes those already accepted and closes the database.
@@ -478,16 +443,3 @@ func rangeValue(first events.Version, firstPos events.Position, last events.Hash
 	v := binary.BigEndian.AppendUint64(make([]byte, 0, rangeLen), uint64(first))
 	return append(binary.BigEndian.AppendUint64(v, uint64(firstPos)), last[:]...)
 }
-
-// logger sends badger's warnings and errors to slog; its chatter (info, debug) is dropped.
-type logger struct{ l *slog.Logger }
-
-func (l logger) Errorf(f string, a ...any) {
-	l.l.Error("badger: " + string(bytes.TrimSpace([]byte(fmt.Sprintf(f, a...)))))
-}
-
-func (l logger) Warningf(f string, a ...any) {
-	l.l.Warn("badger: " + string(bytes.TrimSpace([]byte(fmt.Sprintf(f, a...)))))
-}
-func (logger) Infof(string, ...any)  {}
-func (logger) Debugf(string, ...any) {}

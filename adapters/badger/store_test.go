@@ -129,3 +129,15 @@ func TestOpen_Locked(t *testing.T) {
 		t.Errorf("Open(a directory in use) error = %v, want ErrLocked", err)
 	}
 }
+
+func TestOpenProjections_Locked(t *testing.T) {
+	dir := t.TempDir()
+	p, err := badger.OpenProjections(badger.SmallProjections(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = p.Close() })
+	if _, err := badger.OpenProjections(badger.SmallProjections(dir)); !errors.Is(err, badger.ErrLocked) {
+		t.Errorf("OpenProjections(a directory in use) error = %v, want ErrLocked", err)
+	}
+}
