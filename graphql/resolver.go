@@ -15,6 +15,7 @@ import (
 	"github.com/stratahq/strata/events"
 	"github.com/stratahq/strata/graphql/generated"
 	"github.com/stratahq/strata/projections"
+	"github.com/stratahq/strata/runner"
 )
 
 // Resolver resolves the schema's root fields; one serves every request.
@@ -27,6 +28,7 @@ type Resolver struct {
 	written *written
 	gapless bool
 	logs    LogFollower
+	code    runner.CodeFetcher
 }
 
 // wrote records that the caller's token wrote position p and returns p for the result.

@@ -27,6 +27,7 @@ import (
 	"github.com/stratahq/strata/events"
 	"github.com/stratahq/strata/graphql/generated"
 	"github.com/stratahq/strata/projections"
+	"github.com/stratahq/strata/runner"
 )
 
 // Config limits and tunes a Server. The zero value of every field has a usable default.
@@ -104,6 +105,9 @@ type Deps struct {
 	Gapless bool
 	// Logs, if set, serves the executionLog subscription (the runner's *runner.Logs).
 	Logs LogFollower
+	// Code, if set, lets runStep read valohai.yaml of a commit (adapters/git's Fetcher);
+	// without it runStep takes ad-hoc code only.
+	Code runner.CodeFetcher
 }
 
 // Server is the GraphQL endpoint: authentication, limits and the executable schema.
@@ -128,7 +132,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 		return nil, err
 	}
 	s.metrics = m
-	res := &Resolver{app: d.App, log: d.Log, reads: d.Reads, engine: d.Reads.Engine, now: cfg.Now, written: s.written, gapless: d.Gapless, logs: d.Logs}
+	res := &Resolver{app: d.App, log: d.Log, reads: d.Reads, engine: d.Reads.Engine, now: cfg.Now, written: s.written, gapless: d.Gapless, logs: d.Logs, code: d.Code}
 	s.res = res
 	schema := generated.NewExecutableSchema(generated.Config{Resolvers: res, Complexity: complexityRoot()})
 	h := handler.New(schema)

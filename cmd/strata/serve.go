@@ -105,12 +105,16 @@ func serve(ctx context.Context, f *factory, addr string, rf runnerFlags) error {
 	if err != nil {
 		return err
 	}
-	rs, err := f.openRunner(ctx, rf, log, codec, svc, logs, logger)
+	code, err := f.gitFetcher(rf)
+	if err != nil {
+		return err
+	}
+	rs, err := f.openRunner(ctx, rf, log, codec, svc, code, logs, logger)
 	if err != nil {
 		return err
 	}
 	defer rs.close(logger)
-	api, err := graphql.New(graphql.Config{Logger: logger}, graphql.Deps{App: svc, Log: log, Reads: reads, Metrics: reg, Gapless: true, Logs: logs})
+	api, err := graphql.New(graphql.Config{Logger: logger}, graphql.Deps{App: svc, Log: log, Reads: reads, Metrics: reg, Gapless: true, Logs: logs, Code: code})
 	if err != nil {
 		return err
 	}

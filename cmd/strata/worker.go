@@ -118,7 +118,11 @@ func worker(ctx context.Context, f *factory, rf runnerFlags) error {
 	if err != nil {
 		return err
 	}
-	rs, err := f.openRunner(ctx, rf, log, codec, svc, logs, logger)
+	code, err := f.gitFetcher(rf)
+	if err != nil {
+		return err
+	}
+	rs, err := f.openRunner(ctx, rf, log, codec, svc, code, logs, logger)
 	if err != nil {
 		return err
 	}
@@ -135,6 +139,12 @@ func (f *factory) logsDir() string            { return filepath.Join(f.DataDir, 
 func (f *factory) workDir() string            { return filepath.Join(f.DataDir, "work") }
 func (f *factory) gitDir() string             { return filepath.Join(f.DataDir, "git") }
 func (f *factory) dispatchCheckpoint() string { return filepath.Join(f.DataDir, "dispatch.checkpoint") }
+
+// gitFetcher checks commits out of the repository cache under <data-dir>/git; serve's
+// runner and API (runStep reads valohai.yaml) share one, so one process fetches at a time.
+func (f *factory) gitFetcher(rf runnerFlags) (*git.Fetcher, error) {
+	return git.New(git.Config{CacheDir: f.gitDir(), AllowFile: rf.allowFile})
+}
 
 // newService returns the application service over log and the local file store.
 func (f *factory) newService(log events.Store, codec *events.Codec) (*app.Service, error) {
@@ -171,18 +181,13 @@ type runnerStack struct {
 }
 
 // openRunner builds the runner --runner asks for; with none it returns nil.
-func (f *factory) openRunner(ctx context.Context, rf runnerFlags, log events.Store, codec *events.Codec, svc *app.Service, logs *runner.Logs, logger *slog.Logger) (*runnerStack, error) {
+func (f *factory) openRunner(ctx context.Context, rf runnerFlags, log events.Store, codec *events.Codec, svc *app.Service, code runner.CodeFetcher, logs *runner.Logs, logger *slog.Logger) (*runnerStack, error) {
 	if rf.kind == runnerNone {
 		return nil, nil
 	}
 	rs := &runnerStack{instance: f.instance()}
 	launcher, err := rs.openLauncher(ctx, rf.kind, logger)
 	if err != nil {
-		return nil, err
-	}
-	code, err := git.New(git.Config{CacheDir: f.gitDir(), AllowFile: rf.allowFile})
-	if err != nil {
-		rs.close(logger)
 		return nil, err
 	}
 	r, err := runner.New(runner.Config{WorkDir: f.workDir()}, runner.Deps{Log: log, Codec: codec, Outputs: svc, Launcher: launcher,

@@ -325,6 +325,7 @@ type ComplexityRoot struct {
 		RemoveMember            func(childComplexity int, project string, user string) int
 		RemoveTags              func(childComplexity int, execution string, tags []string) int
 		RevokeToken             func(childComplexity int, id string) int
+		RunStep                 func(childComplexity int, input RunStepInput) int
 		SetAlias                func(childComplexity int, project string, name string, datum string) int
 		SetDefaultStore         func(childComplexity int, project string, store string) int
 		SetMember               func(childComplexity int, project string, user string, role Role) int
@@ -506,6 +507,7 @@ type MutationResolver interface {
 	UpdateEnvironment(ctx context.Context, id string, input EnvironmentInput) (*WriteResult, error)
 	SetDefaultStore(ctx context.Context, project string, store string) (*WriteResult, error)
 	UploadDatum(ctx context.Context, project string, file graphql.Upload, name *string, reuseExisting *bool) (*UploadResult, error)
+	RunStep(ctx context.Context, input RunStepInput) (*ExecutionResult, error)
 }
 type QueryResolver interface {
 	Viewer(ctx context.Context) (*Viewer, error)
@@ -1836,6 +1838,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeToken(childComplexity, args["id"].(string)), true
+	case "Mutation.runStep":
+		if e.ComplexityRoot.Mutation.RunStep == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_runStep_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RunStep(childComplexity, args["input"].(RunStepInput)), true
 	case "Mutation.setAlias":
 		if e.ComplexityRoot.Mutation.SetAlias == nil {
 			break
@@ -2650,6 +2663,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ExecutionSort", ec.unmarshalInputExecutionSort),
 			graphql.NewInputUnmarshaler("InputValue", ec.unmarshalInputInputValue),
 			graphql.NewInputUnmarshaler("ParameterValue", ec.unmarshalInputParameterValue),
+			graphql.NewInputUnmarshaler("RunStepInput", ec.unmarshalInputRunStepInput),
 		)
 	}
 	first := true
@@ -3012,6 +3026,37 @@ type UploadResult {
   "The live datums of the project that had the same content before this upload, oldest first."
   duplicates: [ID!]!
   position: Position!
+}
+`, BuiltIn: false},
+	{Name: "../schema/run.graphqls", Input: `# Running a step of valohai.yaml: the server reads the step from the execution's code and
+# builds the execution from it (createExecution is the low-level form, with the image and
+# the commands given).
+
+extend type Mutation {
+  "Creates an execution of a step of the valohai.yaml in the code given (a commit, or an ad-hoc code archive): the commands rendered with the parameters, the parameters typed and validated, input defaults, image, time limits and environment variables from the step. Errors name the unknown step (listing the others), the bad parameter, the missing input, or the invalid valohai.yaml's file and line. Editor role."
+  runStep(input: RunStepInput!): ExecutionResult!
+}
+
+input RunStepInput {
+  project: ID!
+  "The step's name in valohai.yaml."
+  step: String!
+  "The repository the commit is fetched from; default the project's linked repository."
+  repository: String
+  "A full 40-hex commit SHA; with adhoc, leave both repository and commit out."
+  commit: String
+  "A datum holding the code as a tar, tar.gz or zip archive of the working directory."
+  adhoc: ID
+  "Parameter values as text, one or more per parameter; the step's defaults fill the rest."
+  parameters: [ParameterValue!]
+  "Input URIs by input name; an input left out gets the step's default."
+  inputs: [InputValue!]
+  "An environment ID or slug enabled for the project; default the step's environment, else the project's first enabled one."
+  environment: String
+  title: String
+  tags: [String!]
+  "The execution asks for network access."
+  network: Boolean
 }
 `, BuiltIn: false},
 	{Name: "../schema/schema.graphqls", Input: `# Strata's GraphQL API. Every request needs "Authorization: Bearer <token>".
@@ -4616,6 +4661,20 @@ func (ec *executionContext) field_Mutation_revokeToken_args(ctx context.Context,
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_runStep_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (RunStepInput, error) {
+			return ec.unmarshalNRunStepInput2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐRunStepInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -10702,6 +10761,50 @@ func (ec *executionContext) fieldContext_Mutation_uploadDatum(ctx context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_runStep(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_runStep(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RunStep(ctx, fc.Args["input"].(RunStepInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ExecutionResult) graphql.Marshaler {
+			return ec.marshalNExecutionResult2ᚖgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐExecutionResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_runStep(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ExecutionResult(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_runStep_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Output_datum(ctx context.Context, field graphql.CollectedField, obj *Output) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15626,6 +15729,118 @@ func UnmarshalParameterValue(ctx context.Context, raw any) (ParameterValue, erro
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputRunStepInput(ctx context.Context, obj any) (RunStepInput, error) {
+	var it RunStepInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"project", "step", "repository", "commit", "adhoc", "parameters", "inputs", "environment", "title", "tags", "network"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "project":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("project"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Project = data
+		case "step":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("step"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Step = data
+		case "repository":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("repository"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Repository = data
+		case "commit":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("commit"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Commit = data
+		case "adhoc":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("adhoc"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Adhoc = data
+		case "parameters":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("parameters"))
+			data, err := ec.unmarshalOParameterValue2ᚕgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐParameterValueᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Parameters = data
+		case "inputs":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("inputs"))
+			data, err := ec.unmarshalOInputValue2ᚕgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐInputValueᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Inputs = data
+		case "environment":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("environment"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Environment = data
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "tags":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tags"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Tags = data
+		case "network":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("network"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Network = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRunStepInput unmarshals raw into the RunStepInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRunStepInput(ctx context.Context, raw any) (RunStepInput, error) {
+	var out RunStepInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RunStepInput", raw, &out)
+	return out, err
+}
+
 // endregion **************************** input.gotpl *****************************
 
 // region    ************************** interface.gotpl ***************************
@@ -17564,6 +17779,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "uploadDatum":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_uploadDatum(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "runStep":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_runStep(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -19763,6 +19985,11 @@ func (ec *executionContext) unmarshalNRole2githubᚗcomᚋstratahqᚋstrataᚋgr
 
 func (ec *executionContext) marshalNRole2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐRole(ctx context.Context, sel ast.SelectionSet, v Role) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) unmarshalNRunStepInput2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐRunStepInput(ctx context.Context, v any) (RunStepInput, error) {
+	res, err := ec.unmarshalInputRunStepInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNStatusCount2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐStatusCount(ctx context.Context, sel ast.SelectionSet, v StatusCount) graphql.Marshaler {

@@ -466,6 +466,28 @@ type ResolvedURI struct {
 	Datums []string `json:"datums"`
 }
 
+type RunStepInput struct {
+	Project string `json:"project"`
+	// The step's name in valohai.yaml.
+	Step string `json:"step"`
+	// The repository the commit is fetched from; default the project's linked repository.
+	Repository *string `json:"repository,omitempty"`
+	// A full 40-hex commit SHA; with adhoc, leave both repository and commit out.
+	Commit *string `json:"commit,omitempty"`
+	// A datum holding the code as a tar, tar.gz or zip archive of the working directory.
+	Adhoc *string `json:"adhoc,omitempty"`
+	// Parameter values as text, one or more per parameter; the step's defaults fill the rest.
+	Parameters []ParameterValue `json:"parameters,omitempty"`
+	// Input URIs by input name; an input left out gets the step's default.
+	Inputs []InputValue `json:"inputs,omitempty"`
+	// An environment ID or slug enabled for the project; default the step's environment, else the project's first enabled one.
+	Environment *string  `json:"environment,omitempty"`
+	Title       *string  `json:"title,omitempty"`
+	Tags        []string `json:"tags,omitempty"`
+	// The execution asks for network access.
+	Network *bool `json:"network,omitempty"`
+}
+
 type StatusCount struct {
 	Status ExecutionStatus `json:"status"`
 	Count  int             `json:"count"`
