@@ -114,7 +114,9 @@ func aggregates() []aggregate {
 				Inputs: []execution.Input{{Name: "images", URIs: []execution.ResolvedURI{
 					{URI: "dataset://mnist/production", Datums: []domain.DatumID{datumA, datumB}},
 					{URI: "s3://ml-bucket/extra/*.png"},
-				}}},
+				}, KeepDirectories: execution.KeepSuffix}, {Name: "model", URIs: []execution.ResolvedURI{
+					{URI: "datum://model-prod", Datums: []domain.DatumID{datumB}},
+				}, Filename: "model.pb"}},
 				Environment:          envID,
 				EnvironmentVariables: []execution.EnvironmentVariable{{Name: "MODE", Value: "fast"}, {Name: "API_TOKEN", Secret: true}},
 				Creator:              "alice", Title: "baseline", Task: taskID, Tags: []string{"baseline"},

@@ -22,10 +22,18 @@ type Step struct {
 // InputDef is one input a step declares. Default is what the caller applies when the
 // input is not given (as the Valohai CLI does); a required input must end up with at least
 // one URI on Create.
+//
+// Filename and KeepDirectories say where the runner places the files under
+// /valohai/inputs/<name>/ (valohai.yaml `filename` and `keep-directories`): Filename
+// renames the file of an input that has exactly one (Valohai ignores it with more);
+// KeepDirectories is "" or KeepNone (flat base names), KeepFull (the whole source path)
+// or KeepSuffix (the path below the wildcard's prefix).
 type InputDef struct {
-	Name     string
-	Optional bool
-	Default  []string
+	Name            string
+	Optional        bool
+	Default         []string
+	Filename        string
+	KeepDirectories string
 }
 
 // Create creates the execution. Number must have been allocated on the project stream

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/stratahq/strata/domain"
@@ -39,6 +40,11 @@ func TestEvents_DecodeBeforeResources(t *testing.T) {
 		case execution.Created:
 			if e.Network || e.Execution == "" {
 				t.Errorf("%s: %+v, want network false", tt.file, e)
+			}
+			for _, in := range e.Inputs {
+				if in.Filename != "" || in.KeepDirectories != "" {
+					t.Errorf("%s: input %+v, want no filename and flat placement", tt.file, in)
+				}
 			}
 		case execution.Finished:
 			if e.Resources != nil || e.Execution == "" {
@@ -96,5 +102,51 @@ func TestDecide_ResourcesAndNetwork(t *testing.T) {
 	}
 	if got := execution.Evolve(s, fin).Resources(); got == nil || got.AvgMemoryBytes != 2<<20 {
 		t.Errorf("State.Resources() = %+v", got)
+	}
+}
+
+// TestDecide_InputPlacement: filename and keep-directories are validated and recorded on
+// Created; "none" is recorded as "".
+func TestDecide_InputPlacement(t *testing.T) {
+	for _, tt := range []struct {
+		name, filename, keep string
+		wantKeep             string
+		wantErr              string
+	}{
+		{name: "defaults"},
+		{name: "none", keep: "none"},
+		{name: "full", keep: "full", wantKeep: "full"},
+		{name: "suffix and filename", filename: "train.csv", keep: "suffix", wantKeep: "suffix"},
+		{name: "unknown mode", keep: "true", wantErr: `input "images": keep-directories "true": want "none", "full" or "suffix"`},
+		{name: "dot-dot filename", filename: "..", wantErr: `input "images": filename ".."`},
+		{name: "filename with a slash", filename: "a/b.csv", wantErr: `input "images": filename "a/b.csv": want one file name`},
+		{name: "absolute filename", filename: "/etc/passwd", wantErr: `input "images": filename "/etc/passwd"`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := create()
+			for i := range c.Step.Inputs {
+				if c.Step.Inputs[i].Name == "images" {
+					c.Step.Inputs[i].Filename, c.Step.Inputs[i].KeepDirectories = tt.filename, tt.keep
+				}
+			}
+			evs, err := execution.Decide(execution.State{}, c)
+			if tt.wantErr != "" {
+				if !errors.Is(err, domain.ErrInvalid) || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("Decide(Create) error = %v, want ErrInvalid containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Decide(Create) error = %v", err)
+			}
+			for _, in := range evs[0].(execution.Created).Inputs {
+				if in.Name != "images" {
+					continue
+				}
+				if in.Filename != tt.filename || in.KeepDirectories != tt.wantKeep {
+					t.Errorf("Created input = filename %q keep %q, want %q %q", in.Filename, in.KeepDirectories, tt.filename, tt.wantKeep)
+				}
+			}
+		})
 	}
 }

@@ -37,10 +37,22 @@ type Code struct {
 
 // Input is one input of an execution, as requested and as resolved at creation. It is part
 // of the Created event's stored schema.
+//
+// Filename and KeepDirectories place the files (see InputDef); both are empty in events
+// recorded before they existed, which means flat base names.
 type Input struct {
-	Name string        `json:"name"`
-	URIs []ResolvedURI `json:"uris"`
+	Name            string        `json:"name"`
+	URIs            []ResolvedURI `json:"uris"`
+	Filename        string        `json:"filename,omitempty"`
+	KeepDirectories string        `json:"keep_directories,omitempty"` // "", KeepFull or KeepSuffix
 }
+
+// The keep-directories modes of an input. KeepNone is accepted on Create and recorded as "".
+const (
+	KeepNone   = "none"
+	KeepFull   = "full"
+	KeepSuffix = "suffix"
+)
 
 // ResolvedURI is one requested URI of an input with the datums it was pinned to when the
 // execution was created: datum://<id> pins that datum, datum://<alias> the alias's target

@@ -505,6 +505,10 @@ func resolveInputs(defs []InputDef, given map[string][]string, resolved map[stri
 			return nil, fmt.Errorf("input %q: defined twice: %w", d.Name, domain.ErrInvalid)
 		}
 		declared[d.Name] = true
+		keep, err := checkPlacement(d)
+		if err != nil {
+			return nil, err
+		}
 		uris := given[d.Name]
 		if len(uris) == 0 {
 			if !d.Optional {
@@ -515,7 +519,7 @@ func resolveInputs(defs []InputDef, given map[string][]string, resolved map[stri
 		if len(uris) > MaxInputURIs {
 			return nil, fmt.Errorf("input %q: more than %d URIs: %w", d.Name, MaxInputURIs, domain.ErrInvalid)
 		}
-		in := Input{Name: d.Name, URIs: make([]ResolvedURI, len(uris))}
+		in := Input{Name: d.Name, URIs: make([]ResolvedURI, len(uris)), Filename: d.Filename, KeepDirectories: keep}
 		for i, raw := range uris {
 			u, err := domain.ParseInputURI(raw)
 			if err != nil {
@@ -552,6 +556,26 @@ func resolveInputs(defs []InputDef, given map[string][]string, resolved map[stri
 		return nil, fmt.Errorf("resolution of %.80q: no input requests it as an alias or dataset: %w", uri, domain.ErrInvalid)
 	}
 	return out, nil
+}
+
+// checkPlacement validates an input's filename and keep-directories and returns the
+// keep-directories mode as recorded ("" for none).
+func checkPlacement(d InputDef) (string, error) {
+	if d.Filename != "" {
+		if err := domain.CheckPath(fmt.Sprintf("input %q: filename", d.Name), d.Filename); err != nil {
+			return "", err
+		}
+		if strings.Contains(d.Filename, "/") || len(d.Filename) > 255 {
+			return "", fmt.Errorf("input %q: filename %.80q: want one file name of at most 255 bytes, without '/': %w", d.Name, d.Filename, domain.ErrInvalid)
+		}
+	}
+	switch d.KeepDirectories {
+	case "", KeepNone:
+		return "", nil
+	case KeepFull, KeepSuffix:
+		return d.KeepDirectories, nil
+	}
+	return "", fmt.Errorf("input %q: keep-directories %.80q: want %q, %q or %q: %w", d.Name, d.KeepDirectories, KeepNone, KeepFull, KeepSuffix, domain.ErrInvalid)
 }
 
 func firstKeyNotIn[V any](m map[string]V, in map[string]bool) string {
