@@ -592,7 +592,7 @@ func (r *subscriptionResolver) Execution(ctx context.Context, id string) (<-chan
 	if err != nil {
 		return nil, err
 	}
-	return r.executionFeed(ctx, x), nil
+	return r.executionFeed(ctx, x.ID), nil
 }
 
 // Mutation returns generated.MutationResolver implementation.

@@ -66,32 +66,39 @@ func (r *Resolver) projectFeed(ctx context.Context, p domain.ProjectID, from eve
 	return ch
 }
 
-// executionFeed sends x, then x again after every change, until it ends (complete,
-// error, stopped or crashed) or ctx does.
-func (r *Resolver) executionFeed(ctx context.Context, x projections.Execution) <-chan *generated.Execution {
+// executionFeed sends execution id now, then again after every change, until it ends
+// (complete, error, stopped or crashed) and that last state is sent, or ctx does.
+//
+// Each round takes the projection's checkpoint before it reads the execution, then waits
+// for the log to move past that checkpoint. Read the other way round, a change applied
+// between the read and the checkpoint (the execution's end, typically the log's last event
+// for a while) would be missed: it is not in the state read, and waiting for the next
+// position after it would wait for an event that may never come.
+func (r *Resolver) executionFeed(ctx context.Context, id domain.ExecutionID) <-chan *generated.Execution {
 	ch := make(chan *generated.Execution, 8)
+	name := projections.Executions{}.Name()
 	go func() {
 		defer close(ch)
+		var sent events.Position
 		for {
-			select {
-			case ch <- r.executionOf(x):
-			case <-ctx.Done():
+			cp, _ := r.engine.Checkpoint(name)
+			x, err := r.reads.Execution(ctx, id, projections.AsOf{})
+			if err != nil {
 				return
+			}
+			if x.Updated != sent {
+				select {
+				case ch <- r.executionOf(x):
+					sent = x.Updated
+				case <-ctx.Done():
+					return
+				}
 			}
 			if x.Status.IsTerminal() {
 				return
 			}
-			updated := x.Updated
-			for x.Updated == updated {
-				cp, _ := r.engine.Checkpoint(projections.Executions{}.Name())
-				if err := r.engine.WaitFor(ctx, cp+1); err != nil {
-					return
-				}
-				next, err := r.reads.Execution(ctx, x.ID, projections.AsOf{})
-				if err != nil {
-					return
-				}
-				x = next
+			if err := r.engine.WaitFor(ctx, cp+1); err != nil {
+				return
 			}
 		}
 	}()
