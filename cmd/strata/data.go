@@ -60,7 +60,7 @@ These commands talk to a running 'strata serve' (--server) with the token in
 STRATA_TOKEN, or else the admin token in <data-dir>/admin-token.`,
 	}
 	a.register(c, true)
-	c.AddCommand(newCmdDataUpload(f, a), newCmdDataLs(f, a), newCmdDataInfo(f, a), newCmdDataDownload(f, a), newCmdDataPurge(f, a))
+	c.AddCommand(newCmdDataUpload(f, a), newCmdDataLs(f, a), newCmdDataInfo(f, a), newCmdDataDownload(f, a), newCmdDataPurge(f, a), newCmdDataTrace(f, a))
 	return c
 }
 
