@@ -161,7 +161,7 @@ func lineage(ctx context.Context, cl *apiClient, node, dir string, depth int, as
 // describe adds to nodes the status of executions, the size of datums and the name of
 // datasets, and sets each node's Text.
 func describe(ctx context.Context, cl *apiClient, nodes []traceNode, as map[string]any) error {
-	const batch = 200 // fields per request, well within the API's complexity limit
+	const batch = 200               // fields per request, well within the API's complexity limit
 	datasets := map[string]string{} // dataset ID → name, for the projects met
 	for start := 0; start < len(nodes); start += batch {
 		part := nodes[start:min(start+batch, len(nodes))]
