@@ -35,9 +35,11 @@ type apiFlags struct {
 
 // register adds --server and, when withProject, --project to c's persistent flags.
 func (a *apiFlags) register(c *cobra.Command, withProject bool) {
-	c.PersistentFlags().StringVar(&a.server, "server", envOr("STRATA_SERVER", defaultServer), "URL of the strata server (env STRATA_SERVER)")
+	c.PersistentFlags().StringVar(&a.server, "server", "",
+		"URL of the strata server (env STRATA_SERVER; default: the server of 'strata login', else "+defaultServer+")")
 	if withProject {
-		c.PersistentFlags().StringVarP(&a.project, "project", "p", os.Getenv("STRATA_PROJECT"), "project slug or ID (env STRATA_PROJECT)")
+		c.PersistentFlags().StringVarP(&a.project, "project", "p", os.Getenv("STRATA_PROJECT"),
+			"project slug or ID (env STRATA_PROJECT; default: the project 'strata project link' linked to this directory)")
 	}
 }
 
@@ -48,28 +50,56 @@ type apiClient struct {
 	http   *http.Client
 }
 
-// client returns a client for a's server with the token from STRATA_TOKEN, else from
+// resolveServer returns the server to talk to: --server, else STRATA_SERVER, else the
+// server of the last 'strata login', else defaultServer; and the configuration file.
+func resolveServer(a *apiFlags) (string, clientConfig, error) {
+	cfg, _, err := loadConfig()
+	if err != nil {
+		return "", cfg, err
+	}
+	server := a.server
+	for _, s := range []string{os.Getenv("STRATA_SERVER"), cfg.Server, defaultServer} {
+		if server == "" {
+			server = s
+		}
+	}
+	server = normalServer(server)
+	if u, err := url.Parse(server); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", cfg, &usageError{fmt.Errorf("--server %q: want an http:// or https:// URL such as %s", server, defaultServer)}
+	}
+	return server, cfg, nil
+}
+
+// client returns a client for the server (see resolveServer) with the token from
+// STRATA_TOKEN, else the one 'strata login' saved for that server, else the one in
 // <data-dir>/admin-token.
 func (f *factory) client(a *apiFlags) (*apiClient, error) {
-	server := strings.TrimRight(a.server, "/")
-	if u, err := url.Parse(server); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, &usageError{fmt.Errorf("--server %q: want an http:// or https:// URL such as %s", a.server, defaultServer)}
+	server, cfg, err := resolveServer(a)
+	if err != nil {
+		return nil, err
 	}
 	token := strings.TrimSpace(os.Getenv("STRATA_TOKEN"))
+	if token == "" {
+		token = cfg.Hosts[server].Token
+	}
 	if token == "" {
 		b, err := os.ReadFile(f.adminTokenFile())
 		switch {
 		case err == nil:
 			token = strings.TrimSpace(string(b))
 		case !errors.Is(err, os.ErrNotExist):
-			return nil, fmt.Errorf("read the API token: %w (set STRATA_TOKEN instead)", err)
+			return nil, fmt.Errorf("read the API token: %w (log in with 'strata login', or set STRATA_TOKEN)", err)
 		}
 	}
 	if token == "" {
-		return nil, fmt.Errorf("no API token: set STRATA_TOKEN to your token, or pass the --data-dir of the 'strata serve' you talk to ("+
-			"on its first start it writes an admin token to <data-dir>/admin-token; looked in %s)", f.adminTokenFile())
+		return nil, fmt.Errorf("no API token for %s: log in with 'strata login --server %s --token T', or set STRATA_TOKEN, or pass the --data-dir of the 'strata serve' you talk to ("+
+			"on its first start it writes an admin token to <data-dir>/admin-token; looked in %s)", server, server, f.adminTokenFile())
 	}
-	return &apiClient{server: server, token: token, http: &http.Client{}}, nil
+	return newAPIClient(server, token), nil
+}
+
+func newAPIClient(server, token string) *apiClient {
+	return &apiClient{server: server, token: token, http: &http.Client{}}
 }
 
 // apiError is an error the API answered with.
@@ -80,7 +110,7 @@ type apiError struct {
 
 // codeHints say what to do next for each error code of the API.
 var codeHints = map[string]string{
-	"UNAUTHENTICATED": "check STRATA_TOKEN (or <data-dir>/admin-token): the token is missing, revoked or for another server",
+	"UNAUTHENTICATED": "log in again with 'strata login', or check STRATA_TOKEN (or <data-dir>/admin-token): the token is missing, revoked or for another server",
 	"FORBIDDEN":       "ask an admin of the project for a role that allows this",
 	"NOT_FOUND":       "check the ID or name; 'strata data ls' and 'strata exec list' show what exists",
 	"CONFLICT":        "someone changed it at the same time, or the server is catching up: retry",
@@ -331,11 +361,19 @@ func (s *subscription) close() {
 	_ = s.conn.Close(websocket.StatusNormalClosure, "") // best effort: the process is leaving
 }
 
-// project resolves --project (a slug or an ID) to a project ID.
+// project resolves --project (a slug or an ID), else the project linked to the working
+// directory (see 'strata project link'), to a project ID.
 func (c *apiClient) project(ctx context.Context, a *apiFlags) (string, error) {
 	ref := strings.TrimSpace(a.project)
 	if ref == "" {
-		return "", &usageError{errors.New("--project is required: pass the project's slug or ID, or set STRATA_PROJECT")}
+		link, _, ok, err := findProjectLink()
+		if err != nil {
+			return "", err
+		}
+		if !ok {
+			return "", &usageError{errors.New("--project is required: pass the project's slug or ID, set STRATA_PROJECT, or link this directory with 'strata project link'")}
+		}
+		ref = link.Project
 	}
 	if id, err := domain.ParseProjectID(ref); err == nil {
 		return string(id), nil
@@ -354,7 +392,7 @@ func (c *apiClient) project(ctx context.Context, a *apiFlags) (string, error) {
 		slugs = append(slugs, p.Slug)
 	}
 	if len(slugs) == 0 {
-		return "", fmt.Errorf("no project %q: you are a member of no project yet (create one through the API's createProject)", ref)
+		return "", fmt.Errorf("no project %q: you are a member of no project yet (create one with 'strata project create')", ref)
 	}
 	return "", fmt.Errorf("no project %q among yours: %s", ref, strings.Join(slugs, ", "))
 }

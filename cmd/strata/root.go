@@ -58,6 +58,7 @@ hash-chained event, and answers what produced a model and what relies on it.`,
 		newCmdData(f),
 		newCmdAlias(f),
 		newCmdExec(f),
+		newCmdLogin(f), newCmdLogout(f), newCmdProject(f),
 		newCmdVersion(f),
 	)
 	return root
