@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"path"
 	"path/filepath"
 	"time"
 
@@ -104,15 +105,22 @@ func (s *Service) CreateExecution(ctx context.Context, c CreateExecution) (Creat
 type PreparedInput struct {
 	Input string
 	File  InputFile
+	// Path is where the file lies below the input's directory, slash-separated: placed by
+	// the input's keep-directories mode and filename (see Placement).
+	Path string
 	Downloaded
 }
 
+// ErrInputCollision: two files of one input would be placed at the same path.
+var ErrInputCollision = fmt.Errorf("input files collide: %w", domain.ErrInvalid)
+
 // PrepareInputs downloads every input file of the started execution id into
-// dir/<input>/<file name> and records each one's digests (execution.InputHashed), which is
+// dir/<input>/<path> and records each one's digests (execution.InputHashed), which is
 // what the inputs read model compares across executions to warn about changed files.
 // Pinned datums are read as pinned; store URLs and http(s) URLs are resolved (listed,
-// wildcards matched) now. The runner calls it for an execution it was given, so it checks
-// no project role.
+// wildcards matched) now. Each input's files are all resolved and placed (Placement)
+// before any is downloaded, so a collision fails before anything is written. The runner
+// calls it for an execution it was given, so it checks no project role.
 func (s *Service) PrepareInputs(ctx context.Context, id domain.ExecutionID, dir string) ([]PreparedInput, events.Position, error) {
 	st, err := s.loadExecution(ctx, id)
 	if err != nil {
@@ -122,31 +130,106 @@ func (s *Service) PrepareInputs(ctx context.Context, id domain.ExecutionID, dir 
 	var out []PreparedInput
 	var last events.Position
 	for _, in := range spec.Inputs {
+		var files []InputFile
 		for _, r := range in.URIs {
-			var files []InputFile
+			var got []InputFile
 			if len(r.Datums) > 0 {
-				files, err = s.datumFiles(ctx, spec.Project, r.URI, r.Datums)
+				got, err = s.datumFiles(ctx, spec.Project, r.URI, r.Datums)
 			} else {
-				files, err = s.resolve(ctx, spec.Project, r.URI)
+				got, err = s.resolve(ctx, spec.Project, r.URI)
 			}
 			if err != nil {
 				return out, last, fmt.Errorf("prepare input %q of execution #%d: %w", in.Name, spec.Number, err)
 			}
-			for _, f := range files {
-				d, err := s.Download(ctx, f, filepath.Join(dir, in.Name, filepath.FromSlash(f.Name)))
-				if err != nil {
-					return out, last, fmt.Errorf("prepare input %q of execution #%d: %w", in.Name, spec.Number, err)
-				}
-				res, err := execute(ctx, s, ExecutionStream(id), executionDecider, execution.Command(execution.HashInput{
-					Input: in.Name, URI: r.URI, Datum: f.Datum, FileName: f.Name, Size: d.Size, Digests: d.Digests, At: s.at(),
-				}))
-				if err != nil {
-					return out, last, fmt.Errorf("prepare input %q of execution #%d: %w", in.Name, spec.Number, err)
-				}
-				last = max(last, res.Last())
-				out = append(out, PreparedInput{Input: in.Name, File: f, Downloaded: d})
+			files = append(files, got...)
+		}
+		paths, err := Placement(in, files)
+		if err != nil {
+			return out, last, fmt.Errorf("prepare input %q of execution #%d: %w", in.Name, spec.Number, err)
+		}
+		for i, f := range files {
+			d, err := s.Download(ctx, f, filepath.Join(dir, in.Name, filepath.FromSlash(paths[i])))
+			if err != nil {
+				return out, last, fmt.Errorf("prepare input %q of execution #%d: %w", in.Name, spec.Number, err)
 			}
+			res, err := execute(ctx, s, ExecutionStream(id), executionDecider, execution.Command(execution.HashInput{
+				Input: in.Name, URI: f.URI, Datum: f.Datum, FileName: f.Name, Size: d.Size, Digests: d.Digests, At: s.at(),
+			}))
+			if err != nil {
+				return out, last, fmt.Errorf("prepare input %q of execution #%d: %w", in.Name, spec.Number, err)
+			}
+			last = max(last, res.Last())
+			out = append(out, PreparedInput{Input: in.Name, File: f, Path: paths[i], Downloaded: d})
 		}
 	}
 	return out, last, nil
+}
+
+// Placement returns where each of an input's files goes below /valohai/inputs/<name>/,
+// as valohai.yaml's keep-directories says:
+//
+//   - none (""): the base name only;
+//   - full: the whole source path: a store object's key, an http(s) URL's path, a datum's
+//     name (which may hold directories, as dataset files do);
+//   - suffix: the path below the wildcard's directory for wildcard URLs (s3://b/data/**.csv
+//     puts data/sub/c.csv at sub/c.csv), a datum's name, the base name otherwise.
+//
+// Filename, when set and the input has exactly one file, replaces that file's base name;
+// with several files it has no effect, as on Valohai. Every path is a clean relative path
+// (no "..", not absolute), so nothing lands outside the input's directory. Two files at
+// one path, or a file where another needs a directory, is ErrInputCollision.
+func Placement(in execution.Input, files []InputFile) ([]string, error) {
+	paths := make([]string, len(files))
+	for i, f := range files {
+		p := f.Name
+		switch in.KeepDirectories {
+		case execution.KeepFull:
+			p = f.fullPath()
+		case execution.KeepSuffix:
+		default:
+			p = path.Base(f.Name)
+		}
+		if in.Filename != "" && len(files) == 1 {
+			p = path.Join(path.Dir(p), in.Filename)
+		}
+		if err := domain.CheckPath("input file path", p); err != nil {
+			return nil, fmt.Errorf("place %s: %w", f.URI, err)
+		}
+		paths[i] = p
+	}
+	byPath := make(map[string]int, len(paths))
+	for i, p := range paths {
+		if j, ok := byPath[p]; ok {
+			return nil, fmt.Errorf("%s and %s would both be written to %s (keep-directories %q; use full or suffix to keep their directories): %w",
+				describe(files[j]), describe(files[i]), p, keepName(in.KeepDirectories), ErrInputCollision)
+		}
+		byPath[p] = i
+	}
+	for i, p := range paths {
+		for d := path.Dir(p); d != "."; d = path.Dir(d) {
+			if j, ok := byPath[d]; ok {
+				return nil, fmt.Errorf("%s is written to %s, where %s needs a directory: %w", describe(files[j]), d, describe(files[i]), ErrInputCollision)
+			}
+		}
+	}
+	return paths, nil
+}
+
+func keepName(mode string) string {
+	if mode == "" {
+		return execution.KeepNone
+	}
+	return mode
+}
+
+// describe names an input file for an error: its URI, and the object or datum behind a
+// URI that names several.
+func describe(f InputFile) string {
+	switch {
+	case f.Datum != "":
+		return fmt.Sprintf("%s (datum %s, %s)", f.URI, f.Datum, f.Name)
+	case f.kind == sourceObject && f.Key != "":
+		return fmt.Sprintf("%s (object %s)", f.URI, f.Key)
+	}
+	return f.URI
 }

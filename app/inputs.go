@@ -60,6 +60,22 @@ type InputFile struct {
 	store *storeInfo
 }
 
+// fullPath is the file's whole source path, for keep-directories "full": the object key,
+// the URL's unescaped path (its name when that is no clean path), the datum's name.
+func (f InputFile) fullPath() string {
+	switch f.kind {
+	case sourceObject:
+		return f.Key
+	case sourceHTTP:
+		if u, err := url.Parse(f.Key); err == nil {
+			if p := strings.TrimPrefix(u.Path, "/"); domain.CheckPath("path", p) == nil {
+				return p
+			}
+		}
+	}
+	return f.Name
+}
+
 // ResolveInput lists the files input URI uri names in project p: the datum, the files of
 // the dataset version, the objects a store URL (with * and ** wildcards) matches, or the
 // http(s) URL's file. Aliases and dataset aliases resolve to their current targets. It

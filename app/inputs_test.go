@@ -25,6 +25,7 @@ import (
 	"github.com/stratahq/strata/domain/alias"
 	"github.com/stratahq/strata/domain/dataset"
 	"github.com/stratahq/strata/domain/datum"
+	"github.com/stratahq/strata/domain/execution"
 )
 
 // bucketDir writes files (key → content) into a directory read as the "team-data" bucket.
@@ -317,5 +318,72 @@ func TestService_Download_refusesInternalAddresses(t *testing.T) {
 	}
 	if _, err := app.New(app.Config{Download: app.DownloadConfig{Allow: []string{"not-an-address"}}}, app.Deps{Log: nil}); !errors.Is(err, domain.ErrInvalid) {
 		t.Errorf("New(bad allow-list) error = %v, want domain.ErrInvalid", err)
+	}
+}
+
+func TestPlacement(t *testing.T) {
+	t.Parallel()
+	bucket := bucketDir(t, map[string]string{
+		"data/a.csv": "a", "data/sub/a.csv": "a2", "data/sub/c.csv": "c", "other/a.csv": "o",
+	})
+	h := newHarness(t, withObjects("team", bucket), withDownload(app.DownloadConfig{AllowHTTP: true}))
+	up := func(name string) string {
+		t.Helper()
+		res, err := h.svc.Upload(h.ctx(alice), app.Upload{Project: h.project, Name: name, Content: strings.NewReader(name)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return "datum://" + string(res.Datum.ID)
+	}
+	model, xy, xyz := up("models/m.pb"), up("x/y"), up("x/y/z")
+	tests := []struct {
+		name     string
+		uris     []string
+		keep     string
+		filename string
+		want     []string
+		wantErr  string
+	}{
+		{name: "none flattens", uris: []string{"s3://team-data/data/*.csv", "s3://team-data/data/sub/c.csv"}, want: []string{"a.csv", "c.csv"}},
+		{name: "none collides", uris: []string{"s3://team-data/data/**.csv"},
+			wantErr: `s3://team-data/data/**.csv (object data/a.csv) and s3://team-data/data/**.csv (object data/sub/a.csv) would both be written to a.csv (keep-directories "none"`},
+		{name: "suffix keeps the path below the wildcard", keep: "suffix", uris: []string{"s3://team-data/data/**.csv"}, want: []string{"a.csv", "sub/a.csv", "sub/c.csv"}},
+		{name: "suffix of a plain URL is its name", keep: "suffix", uris: []string{"s3://team-data/data/sub/c.csv"}, want: []string{"c.csv"}},
+		{name: "suffix across URLs collides", keep: "suffix", uris: []string{"s3://team-data/data/*.csv", "s3://team-data/other/*.csv"}, wantErr: "would both be written to a.csv"},
+		{name: "full keeps the key", keep: "full", uris: []string{"s3://team-data/data/**.csv", "s3://team-data/other/a.csv"},
+			want: []string{"data/a.csv", "data/sub/a.csv", "data/sub/c.csv", "other/a.csv"}},
+		{name: "full keeps a datum's name", keep: "full", uris: []string{model}, want: []string{"models/m.pb"}},
+		{name: "none takes a datum's base name", uris: []string{model}, want: []string{"m.pb"}},
+		{name: "full keeps an https path", keep: "full", uris: []string{"https://files.example.com/sets/iris%20v2.csv?sig=1"}, want: []string{"sets/iris v2.csv"}},
+		{name: "filename renames one file", filename: "weights.bin", uris: []string{model}, want: []string{"weights.bin"}},
+		{name: "filename keeps the directories kept", keep: "full", filename: "weights.bin", uris: []string{model}, want: []string{"models/weights.bin"}},
+		{name: "filename has no effect on several files", filename: "one.csv", uris: []string{"s3://team-data/data/*.csv", "s3://team-data/data/sub/c.csv"}, want: []string{"a.csv", "c.csv"}},
+		{name: "a file where a directory is needed", keep: "full", uris: []string{xy, xyz}, wantErr: ", x/y) is written to x/y, where " + xyz},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var files []app.InputFile
+			for _, u := range tt.uris {
+				got, err := h.svc.ResolveInput(h.ctx(alice), h.project, u)
+				if err != nil {
+					t.Fatalf("ResolveInput(%s) error = %v", u, err)
+				}
+				files = append(files, got...)
+			}
+			got, err := app.Placement(execution.Input{Name: "in", KeepDirectories: tt.keep, Filename: tt.filename}, files)
+			if tt.wantErr != "" {
+				if !errors.Is(err, app.ErrInputCollision) || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("Placement() error = %v, want ErrInputCollision containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Placement() error = %v", err)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("Placement() (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"time"
 
@@ -49,6 +50,11 @@ func (r *Runner) prepare(ctx context.Context, st execution.State, dir string) (S
 			return Spec{}, fmt.Errorf("prepare inputs: %w", err)
 		}
 		r.status(st.ID(), "%d input files ready", len(inputs))
+		for _, in := range spec.Inputs {
+			if n := countInput(inputs, in.Name); in.Filename != "" && n > 1 {
+				r.status(st.ID(), "input %s: filename %s has no effect: the input has %d files", in.Name, in.Filename, n)
+			}
+		}
 	}
 	if err := readOnly(filepath.Join(dir, "inputs")); err != nil {
 		return Spec{}, err
@@ -83,6 +89,16 @@ func (r *Runner) prepare(ctx context.Context, st execution.State, dir string) (S
 	h := r.cfg.Hardware
 	return Spec{Execution: st.ID(), Project: spec.Project, Image: spec.Image, Script: valohaiyaml.JoinCommand(spec.Commands, "\n"),
 		Dir: dir, Env: env, CPUs: h.CPUs, MemoryBytes: h.MemoryBytes, GPUs: h.GPUs, Network: r.cfg.Network || spec.Network}, nil
+}
+
+func countInput(inputs []app.PreparedInput, name string) int {
+	n := 0
+	for _, p := range inputs {
+		if p.Input == name {
+			n++
+		}
+	}
+	return n
 }
 
 // readOnly makes the files under dir read-only for everyone, and its directories
@@ -166,7 +182,7 @@ func (r *Runner) writeConfig(st execution.State, dir string, inputs []app.Prepar
 			uri = "datum://" + string(p.File.Datum)
 		}
 		ins[p.Input]["files"] = append(ins[p.Input]["files"], file{
-			Name: filepath.Base(p.File.Name), Path: filepath.Join(base, "inputs", p.Input, filepath.FromSlash(p.File.Name)),
+			Name: path.Base(p.Path), Path: filepath.Join(base, "inputs", p.Input, filepath.FromSlash(p.Path)),
 			Size: p.Size, URI: uri, Datum: string(p.File.Datum),
 			Checksums: checksums{MD5: p.Digests.MD5.String(), SHA1: p.Digests.SHA1.String(), SHA256: p.Digests.SHA256.String()},
 		})

@@ -48,7 +48,9 @@ func FromStep(s *valohaiyaml.Step, values map[string]any, inputs map[string][]st
 		}
 	}
 	for _, in := range s.Inputs {
-		c.Step.Inputs = append(c.Step.Inputs, execution.InputDef{Name: in.Name, Optional: in.Optional, Default: in.Default})
+		c.Step.Inputs = append(c.Step.Inputs, execution.InputDef{
+			Name: in.Name, Optional: in.Optional, Default: in.Default, Filename: in.Filename, KeepDirectories: string(in.KeepDirectories),
+		})
 		if uris, ok := inputs[in.Name]; ok {
 			c.Inputs[in.Name] = uris
 		} else if len(in.Default) > 0 {

@@ -317,6 +317,10 @@ func Run(t *testing.T, f Features, newLauncher func(t *testing.T) runner.Launche
 		t.Parallel()
 		testAliasChain(t, NewHarness(t, f, newLauncher(t), newEnv(t), runner.Config{}))
 	})
+	t.Run("InputPlacement", func(t *testing.T) {
+		t.Parallel()
+		testInputPlacement(t, NewHarness(t, f, newLauncher(t), newEnv(t), runner.Config{}))
+	})
 }
 
 const trainYAML = `
@@ -685,5 +689,73 @@ func testAliasChain(t *testing.T, h *Harness) {
 	}
 	if d.ID() != raw {
 		t.Errorf("lineage ends at %s, want %s", d.ID(), raw)
+	}
+}
+
+const placementYAML = `
+- step:
+    name: place
+    image: IMAGE
+    command:
+      - cd "$VH_INPUTS_DIR" && find . -type f | sort | sed 's/^/file: /'
+      - grep -o '"path": "[^"]*' "$VH_CONFIG_DIR/inputs.json" | cut -d'"' -f4 | sed "s|^$VH_INPUTS_DIR/|path: |"
+    inputs:
+      - name: flat
+        optional: true
+      - name: tree
+        keep-directories: suffix
+      - name: full
+        keep-directories: full
+      - name: model
+        filename: weights.bin
+      - name: many
+        filename: ignored.txt
+        optional: true
+`
+
+// testInputPlacement: keep-directories none/suffix/full and filename place input files as
+// valohai.yaml says, in the inputs directory and in config/inputs.json; files that would
+// land on one path crash the run before it starts, naming both.
+func testInputPlacement(t *testing.T, h *Harness) {
+	train, test, labels := h.Upload("train/a.csv", "1"), h.Upload("test/a.csv", "2"), h.Upload("labels.txt", "3")
+	model := h.Upload("models/m.pb", "4")
+	ds := domain.DatasetID(uuid.NewString())
+	mustExec(t, h, app.DatasetStream(h.Project, "iris"), dataset.Decide, dataset.Evolve, dataset.Command(dataset.Create{Dataset: ds, Project: h.Project, Name: "iris", At: time.Now().UTC()}))
+	mustExec(t, h, app.DatasetStream(h.Project, "iris"), dataset.Decide, dataset.Evolve, dataset.Command(dataset.CreateVersion{Version: "v1", Add: []domain.DatumID{train, test, labels}, At: time.Now().UTC()}))
+	id := h.Create(placementYAML, "place", nil, map[string][]string{
+		"tree": {"dataset://iris/v1"}, "full": {"datum://" + string(model)}, "model": {"datum://" + string(model)},
+		"many": {"datum://" + string(labels), "datum://" + string(train)},
+	}, nil)
+	res := run(t, h, id)
+	log := h.LogText(id)
+	if res.Status != domain.StatusComplete {
+		t.Fatalf("Run() = %+v, want complete\nlog:\n%s", res, log)
+	}
+	for _, want := range []string{
+		"file: ./tree/train/a.csv", "file: ./tree/test/a.csv", "file: ./tree/labels.txt", "file: ./full/models/m.pb",
+		"file: ./model/weights.bin", "file: ./many/labels.txt", "file: ./many/a.csv",
+		"path: tree/train/a.csv", "path: full/models/m.pb", "path: model/weights.bin", "path: many/a.csv",
+		"input many: filename ignored.txt has no effect: the input has 2 files",
+	} {
+		if !strings.Contains(log, want) {
+			t.Errorf("log lacks %q:\n%s", want, log)
+		}
+	}
+
+	clash := h.Create(placementYAML, "place", nil, map[string][]string{
+		"flat": {"dataset://iris/v1"}, "tree": {"dataset://iris/v1"}, "full": {"datum://" + string(model)}, "model": {"datum://" + string(model)},
+	}, nil)
+	res, err := h.Runner.Run(h.Ctx(), clash)
+	if !errors.Is(err, app.ErrInputCollision) {
+		t.Errorf("Run(colliding input) error = %v, want app.ErrInputCollision", err)
+	}
+	var reason string
+	for _, e := range h.Events(clash) {
+		if c, ok := e.(execution.Crashed); ok {
+			reason = c.Reason
+		}
+	}
+	if res.Status != domain.StatusCrashed || !strings.Contains(reason, "would both be written to a.csv") || !strings.Contains(reason, `prepare input "flat"`) {
+		t.Errorf("Run(colliding input) = %+v, crash reason %q, want crashed naming both files", res, reason)
 	}
 }
