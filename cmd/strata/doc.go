@@ -6,5 +6,6 @@
 // manner of the GitHub CLI; no package-level command variables and no init().
 //
 // Exit codes: 0 success; 1 the command failed; 2 the command line is wrong; 3 the event log
-// failed verification (it was edited, truncated or reordered).
+// failed verification (it was edited, truncated or reordered); 4 'exec run --watch'
+// followed an execution that ended other than complete (error, stopped or crashed).
 package main

@@ -73,6 +73,7 @@ latest (the project's newest), or the execution's ID.`,
 	}
 	a.register(c, true)
 	c.AddCommand(newCmdExecList(f, a), newCmdExecInfo(f, a), newCmdExecStop(f, a), newCmdExecLogs(f, a))
+	c.AddCommand(newCmdExecRun(f, a), newCmdExecOutputs(f, a), newCmdExecMetadata(f, a), newCmdExecDiff(f, a))
 	return c
 }
 
