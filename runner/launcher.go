@@ -45,6 +45,19 @@ type Usage struct {
 	CPUTime time.Duration
 	// MemoryBytes is the memory in use now, without reclaimable page cache.
 	MemoryBytes int64
+	// At is when the launcher read it (Docker's "read" stamp); zero means now.
+	At time.Time
+}
+
+// CPUPercent is the CPU use between two samples of one run, in percent of one core (two
+// busy cores make 200): the CPU time used over the time passed. It is 0 when no time passed
+// or the counter went back (a restarted run).
+func CPUPercent(prev, cur Usage) float64 {
+	wall := cur.At.Sub(prev.At)
+	if wall <= 0 || cur.CPUTime < prev.CPUTime {
+		return 0
+	}
+	return float64(cur.CPUTime-prev.CPUTime) / float64(wall) * 100
 }
 
 // Launcher starts executions.

@@ -2,7 +2,6 @@ package runner
 
 import (
 	"context"
-	"time"
 
 	"github.com/stratahq/strata/domain/execution"
 )
@@ -13,15 +12,14 @@ type sampler struct {
 	a *active
 	h Handle
 
-	prevCPU time.Duration
-	prevAt  time.Time
-	sum     ResourceSummary
-	cpuSum  float64
-	memSum  int64
+	prev   Usage
+	sum    ResourceSummary
+	cpuSum float64
+	memSum int64
 }
 
 func newSampler(r *Runner, a *active, h Handle) *sampler {
-	return &sampler{r: r, a: a, h: h, prevAt: r.now()}
+	return &sampler{r: r, a: a, h: h, prev: Usage{At: r.now()}}
 }
 
 func (s *sampler) sample(ctx context.Context) {
@@ -30,11 +28,11 @@ func (s *sampler) sample(ctx context.Context) {
 		return // the run may have just ended
 	}
 	now := s.r.now()
-	cpu := 0.0
-	if wall := now.Sub(s.prevAt); wall > 0 && u.CPUTime >= s.prevCPU {
-		cpu = float64(u.CPUTime-s.prevCPU) / float64(wall) * 100
+	if u.At.IsZero() {
+		u.At = now
 	}
-	s.prevCPU, s.prevAt = u.CPUTime, now
+	cpu := CPUPercent(s.prev, u)
+	s.prev = u
 	var gpus []execution.GPUSample
 	if s.r.cfg.Hardware.GPUs != 0 {
 		if gs, err := QueryGPUs(ctx); err == nil {

@@ -284,8 +284,8 @@ func (h *handle) Signal(ctx context.Context, sig syscall.Signal) error {
 	return fmt.Errorf("signal container %s: %w", h.id[:12], err)
 }
 
-// Usage reads one stats sample: cumulative CPU time, and memory in use without the
-// inactive page cache (cgroup v2 "inactive_file", v1 "total_inactive_file").
+// Usage reads one stats sample (one-shot: the daemon does not wait a second for a
+// previous one) as usageOf reads it.
 func (h *handle) Usage(ctx context.Context) (runner.Usage, error) {
 	res, err := h.l.cli.ContainerStats(ctx, h.id, client.ContainerStatsOptions{Stream: false})
 	if err != nil {
@@ -299,16 +299,23 @@ func (h *handle) Usage(ctx context.Context) (runner.Usage, error) {
 	return usageOf(s), nil
 }
 
+// usageOf reads a stats sample: the container's cumulative CPU time (cpu_usage.total_usage,
+// nanoseconds on cgroup v1 and v2), stamped with the daemon's read time, so the runner's
+// percentage over two samples is what `docker stats` computes from cpu_stats and
+// precpu_stats (ΔCPU / Δsystem × online CPUs); and the memory in use without the
+// inactive page cache, as `docker stats` shows it: usage minus total_inactive_file on
+// cgroup v1 (the hierarchical count: inactive_file there leaves out child cgroups) or
+// inactive_file on cgroup v2.
 func usageOf(s container.StatsResponse) runner.Usage {
 	mem := s.MemoryStats.Usage
-	inactive, ok := s.MemoryStats.Stats["inactive_file"] // cgroup v2
-	if !ok {
-		inactive = s.MemoryStats.Stats["total_inactive_file"] // cgroup v1
+	inactive, v1 := s.MemoryStats.Stats["total_inactive_file"]
+	if !v1 {
+		inactive = s.MemoryStats.Stats["inactive_file"]
 	}
 	if inactive < mem {
 		mem -= inactive
 	}
-	return runner.Usage{CPUTime: time.Duration(s.CPUStats.CPUUsage.TotalUsage), MemoryBytes: int64(mem)}
+	return runner.Usage{CPUTime: time.Duration(s.CPUStats.CPUUsage.TotalUsage), MemoryBytes: int64(mem), At: s.Read}
 }
 
 func (h *handle) Remove(ctx context.Context) error {
