@@ -212,7 +212,7 @@ func newCmdProjectStatus(f *factory, a *apiFlags) *cobra.Command {
 			w := tabwriter.NewWriter(f.Out, 0, 4, 2, ' ', 0)
 			for _, kv := range [][2]string{
 				{"project", p.Slug + " (" + p.ID + ")"}, {"name", p.Name}, {"your role", strings.ToLower(p.Role)},
-				{"repository", nilDash(p.Repository)}, {"environments", strings.Join(p.Environments, ", ")},
+				{"repository", nilDash(p.Repository)}, {"environments", noneIfEmpty(p.Environments)},
 				{"members", strings.Join(members, ", ")}, {"executions", fmt.Sprint(p.ExecutionCount)},
 				{"created", p.CreatedAt.Local().Format(time.DateTime)},
 			} {
