@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -212,12 +213,45 @@ func (s *Service) SetDefaultStore(ctx context.Context, p domain.ProjectID, store
 	return s.projectCommand(ctx, p, "set default store", project.SetDefaultStore{Store: store, At: s.at()})
 }
 
+// SetStoreOverride makes the store name mean store (a store URL) in project p: uploads
+// and steps that name that store use store instead. It needs the admin role.
+func (s *Service) SetStoreOverride(ctx context.Context, p domain.ProjectID, name, store string) (events.Position, error) {
+	return s.projectCommand(ctx, p, "set store override", project.SetStoreOverride{Name: name, Store: store, At: s.at()})
+}
+
+// RemoveStoreOverride removes project p's override of the store name. It needs the admin
+// role.
+func (s *Service) RemoveStoreOverride(ctx context.Context, p domain.ProjectID, name string) (events.Position, error) {
+	return s.projectCommand(ctx, p, "remove store override", project.RemoveStoreOverride{Name: name, At: s.at()})
+}
+
+// SetDatasetProperties sets properties of project p's dataset name (version empty) or of
+// one of its versions; a JSON null removes one. It needs the editor role.
+func (s *Service) SetDatasetProperties(ctx context.Context, p domain.ProjectID, name, version string, props map[string]json.RawMessage) (events.Position, error) {
+	if _, _, err := s.authorize(ctx, p, project.RoleEditor); err != nil {
+		return 0, fmt.Errorf("set properties of dataset %s: %w", name, err)
+	}
+	if err := domain.CheckName("dataset name", name); err != nil {
+		return 0, fmt.Errorf("set dataset properties: %w", err)
+	}
+	res, err := execute(ctx, s, DatasetStream(p, name), catalogDatasets, dataset.Command(dataset.SetProperties{Version: version, Properties: props, At: s.at()}))
+	if err != nil {
+		return 0, fmt.Errorf("set properties of dataset %s: %w", name, err)
+	}
+	return res.Last(), nil
+}
+
 // GetEnvironment returns environment id. Any authenticated caller may read environments.
 func (s *Service) GetEnvironment(ctx context.Context, id domain.EnvironmentID) (environment.State, error) {
+	return s.EnvironmentAsOf(ctx, id, 0)
+}
+
+// EnvironmentAsOf returns environment id as it was at position p of the log (0: now).
+func (s *Service) EnvironmentAsOf(ctx context.Context, id domain.EnvironmentID, p events.Position) (environment.State, error) {
 	if _, err := requireActor(ctx); err != nil {
 		return environment.State{}, err
 	}
-	st, _, err := events.Fold(ctx, s.log, s.codec, EnvironmentStream(id), environment.State{}, environment.Evolve)
+	st, err := foldThrough(ctx, s, EnvironmentStream(id), p, environment.State{}, environment.Evolve)
 	if err != nil {
 		return environment.State{}, fmt.Errorf("environment %s: %w", id, err)
 	}
@@ -230,17 +264,7 @@ func (s *Service) GetEnvironment(ctx context.Context, id domain.EnvironmentID) (
 // GetTask returns task id if the caller may view its project; otherwise, and for a task
 // that does not exist, task.ErrNotFound.
 func (s *Service) GetTask(ctx context.Context, id domain.TaskID) (task.State, error) {
-	st, _, err := events.Fold(ctx, s.log, s.codec, TaskStream(id), task.State{}, task.Evolve)
-	if err != nil {
-		return task.State{}, fmt.Errorf("task %s: %w", id, err)
-	}
-	if !st.Exists() {
-		return task.State{}, fmt.Errorf("task %s: %w", id, task.ErrNotFound)
-	}
-	if _, err := s.Access(ctx, st.Project(), project.RoleViewer); err != nil {
-		return task.State{}, fmt.Errorf("task %s: %w", id, err)
-	}
-	return st, nil
+	return s.TaskAsOf(ctx, id, 0)
 }
 
 // GetDeployment returns deployment id if the caller may view its project.

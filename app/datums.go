@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,24 +17,26 @@ import (
 
 // Datum describes one datum as the application reports it.
 type Datum struct {
-	ID        domain.DatumID
-	Project   domain.ProjectID
-	Name      string
-	Size      int64
-	Digests   domain.Digests
-	Store     string // the configured store's name, "" if no configured store is located there
-	Location  string // the store's location URL, "" for the built-in store
-	Key       string // the content's key relative to Location
-	Execution domain.ExecutionID
-	Uploader  domain.UserID
-	CreatedAt time.Time
-	Purged    bool
+	ID         domain.DatumID
+	Project    domain.ProjectID
+	Name       string
+	Size       int64
+	Digests    domain.Digests
+	Store      string // the configured store's name, "" if no configured store is located there
+	Location   string // the store's location URL, "" for the built-in store
+	Key        string // the content's key relative to Location
+	Execution  domain.ExecutionID
+	Uploader   domain.UserID
+	CreatedAt  time.Time
+	Purged     bool
+	Tags       []string
+	Properties map[string]json.RawMessage
 }
 
 func (s *Service) datumOf(st datum.State) Datum {
 	loc, key := st.Location()
 	d := Datum{ID: st.ID(), Project: st.Project(), Name: st.Name(), Size: st.Size(), Digests: st.Digests(), Location: loc,
-		Key: key, Execution: st.Producer(), Uploader: st.Uploader(), CreatedAt: st.CreatedAt()}
+		Key: key, Execution: st.Producer(), Uploader: st.Uploader(), CreatedAt: st.CreatedAt(), Tags: st.Tags(), Properties: st.Properties()}
 	if info, err := s.stores.byLocation(loc); err == nil {
 		d.Store = info.cfg.Name
 	}
@@ -169,6 +172,39 @@ func (s *Service) GetDatum(ctx context.Context, id domain.DatumID) (Datum, error
 		return Datum{}, fmt.Errorf("datum %s: %w", id, err)
 	}
 	return s.datumOf(st), nil
+}
+
+// datumCommand runs c on datum id after checking the caller has role
+// need in its project.
+func (s *Service) datumCommand(ctx context.Context, id domain.DatumID, what string, need project.Role, c datum.Command) (events.Position, error) {
+	st, err := s.loadDatum(ctx, id)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", what, err)
+	}
+	if _, _, err := s.authorize(ctx, st.Project(), need); err != nil {
+		return 0, fmt.Errorf("%s: datum %s: %w", what, id, err)
+	}
+	res, err := execute(ctx, s, DatumStream(id), datumDecider, c)
+	if err != nil {
+		return 0, fmt.Errorf("datum %s: %w", id, err) // the domain's error says what was done
+	}
+	return res.Last(), nil
+}
+
+// AddDatumTags adds tags to datum id. It needs the editor role.
+func (s *Service) AddDatumTags(ctx context.Context, id domain.DatumID, tags []string) (events.Position, error) {
+	return s.datumCommand(ctx, id, "add tags", project.RoleEditor, datum.AddTags{Tags: tags, At: s.at()})
+}
+
+// RemoveDatumTags removes tags from datum id. It needs the editor role.
+func (s *Service) RemoveDatumTags(ctx context.Context, id domain.DatumID, tags []string) (events.Position, error) {
+	return s.datumCommand(ctx, id, "remove tags", project.RoleEditor, datum.RemoveTags{Tags: tags, At: s.at()})
+}
+
+// SetDatumProperties sets properties of datum id to JSON values; a JSON null removes one.
+// It needs the editor role.
+func (s *Service) SetDatumProperties(ctx context.Context, id domain.DatumID, props map[string]json.RawMessage) (events.Position, error) {
+	return s.datumCommand(ctx, id, "set properties", project.RoleEditor, datum.SetProperties{Properties: props, At: s.at()})
 }
 
 // OpenDatum returns a reader of datum id's content, verified against its BLAKE3 as it is

@@ -96,3 +96,9 @@ func (s *Service) RemoveMember(ctx context.Context, p domain.ProjectID, user dom
 func (s *Service) EnableEnvironment(ctx context.Context, p domain.ProjectID, env domain.EnvironmentID) (events.Position, error) {
 	return s.projectCommand(ctx, p, "enable environment", project.EnableEnvironment{Environment: env, At: s.at()})
 }
+
+// DisableEnvironment stops executions of project p from being created on env. It needs
+// the admin role.
+func (s *Service) DisableEnvironment(ctx context.Context, p domain.ProjectID, env domain.EnvironmentID) (events.Position, error) {
+	return s.projectCommand(ctx, p, "disable environment", project.DisableEnvironment{Environment: env, At: s.at()})
+}

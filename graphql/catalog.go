@@ -44,6 +44,14 @@ func (r *Resolver) auditAll(ctx context.Context, f projections.AuditFilter, fn f
 	}
 }
 
+// auditThrough returns f limited to the entries up to position p (projections.Now: all).
+func auditThrough(f projections.AuditFilter, p events.Position) projections.AuditFilter {
+	if p != projections.Now {
+		f.Through = p
+	}
+	return f
+}
+
 // streamID returns the ID part of an aggregate stream "<kind>-<id>".
 func streamID(s events.StreamID, kind string) string {
 	return strings.TrimPrefix(string(s), kind+"-")

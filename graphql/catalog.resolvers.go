@@ -153,10 +153,7 @@ func (r *queryResolver) Datasets(ctx context.Context, project string, asOf *gene
 	if err != nil {
 		return nil, err
 	}
-	f := projections.AuditFilter{Type: "dataset.Created", Project: st.ID()}
-	if p != projections.Now {
-		f.Through = p
-	}
+	f := auditThrough(projections.AuditFilter{Type: "dataset.Created", Project: st.ID()}, p)
 	out := []generated.Dataset{}
 	err = r.auditAll(ctx, f, func(e projections.AuditEntry) (bool, error) {
 		var created struct {
@@ -236,14 +233,18 @@ func (r *queryResolver) Impact(ctx context.Context, node *string, project *strin
 }
 
 // Tasks is the resolver for the tasks field.
-func (r *queryResolver) Tasks(ctx context.Context, project string) ([]generated.Task, error) {
+func (r *queryResolver) Tasks(ctx context.Context, project string, asOf *generated.AsOf) ([]generated.Task, error) {
 	st, err := r.access(ctx, project, prj.RoleViewer)
 	if err != nil {
 		return nil, err
 	}
+	p, err := r.reads.Position(ctx, toAsOf(asOf))
+	if err != nil {
+		return nil, err
+	}
 	out := []generated.Task{}
-	err = r.auditAll(ctx, projections.AuditFilter{Type: "task.Created", Project: st.ID()}, func(e projections.AuditEntry) (bool, error) {
-		t, err := r.app.GetTask(ctx, domain.TaskID(streamID(e.Stream, "task")))
+	err = r.auditAll(ctx, auditThrough(projections.AuditFilter{Type: "task.Created", Project: st.ID()}, p), func(e projections.AuditEntry) (bool, error) {
+		t, err := r.app.TaskAsOf(ctx, domain.TaskID(streamID(e.Stream, "task")), p)
 		if skipGone(err) {
 			return true, nil
 		} else if err != nil {
@@ -256,12 +257,16 @@ func (r *queryResolver) Tasks(ctx context.Context, project string) ([]generated.
 }
 
 // Task is the resolver for the task field.
-func (r *queryResolver) Task(ctx context.Context, id string) (*generated.Task, error) {
+func (r *queryResolver) Task(ctx context.Context, id string, asOf *generated.AsOf) (*generated.Task, error) {
 	tid, err := domain.ParseTaskID(id)
 	if err != nil {
 		return nil, err
 	}
-	t, err := r.app.GetTask(ctx, tid)
+	p, err := r.reads.Position(ctx, toAsOf(asOf))
+	if err != nil {
+		return nil, err
+	}
+	t, err := r.app.TaskAsOf(ctx, tid, p)
 	if err != nil {
 		return nil, err
 	}
@@ -270,10 +275,14 @@ func (r *queryResolver) Task(ctx context.Context, id string) (*generated.Task, e
 }
 
 // Environments is the resolver for the environments field.
-func (r *queryResolver) Environments(ctx context.Context) ([]generated.Environment, error) {
+func (r *queryResolver) Environments(ctx context.Context, asOf *generated.AsOf) ([]generated.Environment, error) {
+	p, err := r.reads.Position(ctx, toAsOf(asOf))
+	if err != nil {
+		return nil, err
+	}
 	out := []generated.Environment{}
-	err := r.auditAll(ctx, projections.AuditFilter{Type: "environment.Created"}, func(e projections.AuditEntry) (bool, error) {
-		st, err := r.app.GetEnvironment(ctx, domain.EnvironmentID(streamID(e.Stream, "environment")))
+	err = r.auditAll(ctx, auditThrough(projections.AuditFilter{Type: "environment.Created"}, p), func(e projections.AuditEntry) (bool, error) {
+		st, err := r.app.EnvironmentAsOf(ctx, domain.EnvironmentID(streamID(e.Stream, "environment")), p)
 		if err != nil {
 			return false, err
 		}
@@ -284,12 +293,16 @@ func (r *queryResolver) Environments(ctx context.Context) ([]generated.Environme
 }
 
 // Environment is the resolver for the environment field.
-func (r *queryResolver) Environment(ctx context.Context, id string) (*generated.Environment, error) {
+func (r *queryResolver) Environment(ctx context.Context, id string, asOf *generated.AsOf) (*generated.Environment, error) {
 	env, err := domain.ParseEnvironmentID(id)
 	if err != nil {
 		return nil, err
 	}
-	st, err := r.app.GetEnvironment(ctx, env)
+	p, err := r.reads.Position(ctx, toAsOf(asOf))
+	if err != nil {
+		return nil, err
+	}
+	st, err := r.app.EnvironmentAsOf(ctx, env, p)
 	if err != nil {
 		return nil, err
 	}

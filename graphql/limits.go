@@ -95,8 +95,8 @@ func complexityRoot() generated.ComplexityRoot {
 	c.Query.Aliases = func(child int, _ string, _ *generated.AsOf) int { return 1 + child*20 }
 	c.Query.AliasHistory = func(child int, _, _ string, _ *generated.AsOf) int { return 1 + child*20 }
 	c.Query.Datasets = func(child int, _ string, _ *generated.AsOf) int { return 1 + child*20 }
-	c.Query.Tasks = func(child int, _ string) int { return 1 + child*20 }
-	c.Query.Environments = func(child int) int { return 1 + child*20 }
+	c.Query.Tasks = func(child int, _ string, _ *generated.AsOf) int { return 1 + child*20 }
+	c.Query.Environments = func(child int, _ *generated.AsOf) int { return 1 + child*20 }
 	c.Query.Tokens = func(child int) int { return 1 + child*20 }
 	return c
 }

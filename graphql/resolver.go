@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -126,6 +127,11 @@ func projectOf(st project.State, viewer domain.UserID) generated.Project {
 		p.Members = append(p.Members, generated.Member{User: string(u), Role: roleOf(members[u])})
 	}
 	p.Role = roleOf(members[viewer])
+	overrides := st.StoreOverrides()
+	p.StoreOverrides = make([]generated.StoreOverride, 0, len(overrides))
+	for _, name := range slices.Sorted(maps.Keys(overrides)) {
+		p.StoreOverrides = append(p.StoreOverrides, generated.StoreOverride{Name: name, Store: overrides[name]})
+	}
 	return p
 }
 
@@ -193,10 +199,14 @@ func aliasOf(f projections.AliasFact) generated.AliasFact {
 }
 
 func datumOf(d app.Datum) *generated.Datum {
-	return &generated.Datum{ID: string(d.ID), Project: string(d.Project), Name: d.Name, Size: int(d.Size),
+	out := &generated.Datum{ID: string(d.ID), Project: string(d.Project), Name: d.Name, Size: int(d.Size),
 		Md5: hex.EncodeToString(d.Digests.MD5[:]), Sha1: hex.EncodeToString(d.Digests.SHA1[:]),
 		Sha256: hex.EncodeToString(d.Digests.SHA256[:]), Blake3: d.Digests.BLAKE3.String(), Store: str(d.Store),
-		Execution: str(d.Execution), Uploader: str(d.Uploader), CreatedAt: d.CreatedAt, Purged: d.Purged}
+		Execution: str(d.Execution), Uploader: str(d.Uploader), CreatedAt: d.CreatedAt, Purged: d.Purged, Tags: nonNil(d.Tags)}
+	if len(d.Properties) > 0 {
+		out.Properties = d.Properties
+	}
+	return out
 }
 
 func eventOf(e projections.AuditEntry) generated.Event {

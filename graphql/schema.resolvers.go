@@ -14,7 +14,6 @@ import (
 
 	"github.com/stratahq/strata/app"
 	"github.com/stratahq/strata/domain"
-	"github.com/stratahq/strata/domain/execution"
 	prj "github.com/stratahq/strata/domain/project"
 	"github.com/stratahq/strata/domain/token"
 	"github.com/stratahq/strata/events"
@@ -123,40 +122,9 @@ func (r *mutationResolver) DeleteAlias(ctx context.Context, project string, name
 
 // CreateExecution is the resolver for the createExecution field.
 func (r *mutationResolver) CreateExecution(ctx context.Context, input generated.CreateExecutionInput) (*generated.ExecutionResult, error) {
-	p, err := domain.ParseProjectID(input.Project)
+	c, err := createExecutionOf(input)
 	if err != nil {
 		return nil, err
-	}
-	env, err := domain.ParseEnvironmentID(input.Environment)
-	if err != nil {
-		return nil, err
-	}
-	c := app.CreateExecution{Project: p, Step: execution.Step{Name: input.Step}, Image: input.Image, Commands: input.Commands,
-		Environment: env, Tags: input.Tags, Parameters: map[string][]string{}, Inputs: map[string][]string{}}
-	if input.Repository != nil {
-		c.Code.Repository = *input.Repository
-	}
-	if input.Commit != nil {
-		c.Code.Commit = *input.Commit
-	}
-	if input.Adhoc != nil {
-		if c.Code.Adhoc, err = domain.ParseDatumID(*input.Adhoc); err != nil {
-			return nil, err
-		}
-	}
-	if input.Title != nil {
-		c.Title = *input.Title
-	}
-	if input.Network != nil {
-		c.Network = *input.Network
-	}
-	for _, pv := range input.Parameters {
-		c.Parameters[pv.Name] = pv.Values
-		c.Step.Parameters = append(c.Step.Parameters, execution.ParameterDef{Name: pv.Name, Type: execution.TypeString})
-	}
-	for _, in := range input.Inputs {
-		c.Inputs[in.Name] = in.Uris
-		c.Step.Inputs = append(c.Step.Inputs, execution.InputDef{Name: in.Name})
 	}
 	res, err := r.app.CreateExecution(ctx, c)
 	if err != nil {

@@ -87,19 +87,21 @@ type ComplexityRoot struct {
 	}
 
 	Datum struct {
-		Blake3    func(childComplexity int) int
-		CreatedAt func(childComplexity int) int
-		Execution func(childComplexity int) int
-		ID        func(childComplexity int) int
-		Md5       func(childComplexity int) int
-		Name      func(childComplexity int) int
-		Project   func(childComplexity int) int
-		Purged    func(childComplexity int) int
-		Sha1      func(childComplexity int) int
-		Sha256    func(childComplexity int) int
-		Size      func(childComplexity int) int
-		Store     func(childComplexity int) int
-		Uploader  func(childComplexity int) int
+		Blake3     func(childComplexity int) int
+		CreatedAt  func(childComplexity int) int
+		Execution  func(childComplexity int) int
+		ID         func(childComplexity int) int
+		Md5        func(childComplexity int) int
+		Name       func(childComplexity int) int
+		Project    func(childComplexity int) int
+		Properties func(childComplexity int) int
+		Purged     func(childComplexity int) int
+		Sha1       func(childComplexity int) int
+		Sha256     func(childComplexity int) int
+		Size       func(childComplexity int) int
+		Store      func(childComplexity int) int
+		Tags       func(childComplexity int) int
+		Uploader   func(childComplexity int) int
 	}
 
 	DatumPage struct {
@@ -310,26 +312,35 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
+		AddDatumTags            func(childComplexity int, datum string, tags []string) int
 		AddTags                 func(childComplexity int, execution string, tags []string) int
 		CreateDatasetVersion    func(childComplexity int, input CreateDatasetVersionInput) int
 		CreateDeploymentVersion func(childComplexity int, input CreateDeploymentVersionInput) int
 		CreateEnvironment       func(childComplexity int, input EnvironmentInput) int
 		CreateExecution         func(childComplexity int, input CreateExecutionInput) int
 		CreateProject           func(childComplexity int, input CreateProjectInput) int
+		CreateTask              func(childComplexity int, input CreateTaskInput) int
 		CreateToken             func(childComplexity int, input CreateTokenInput) int
 		DeleteAlias             func(childComplexity int, project string, name string) int
+		DisableEnvironment      func(childComplexity int, project string, environment string) int
 		EnableEnvironment       func(childComplexity int, project string, environment string) int
 		LinkRepository          func(childComplexity int, project string, url string) int
 		MoveDatasetAlias        func(childComplexity int, project string, dataset string, alias string, version string) int
 		PurgeDatum              func(childComplexity int, id string, reason string) int
+		RemoveDatumTags         func(childComplexity int, datum string, tags []string) int
 		RemoveMember            func(childComplexity int, project string, user string) int
+		RemoveStoreOverride     func(childComplexity int, project string, name string) int
 		RemoveTags              func(childComplexity int, execution string, tags []string) int
 		RevokeToken             func(childComplexity int, id string) int
 		RunStep                 func(childComplexity int, input RunStepInput) int
 		SetAlias                func(childComplexity int, project string, name string, datum string) int
+		SetDatasetProperties    func(childComplexity int, project string, dataset string, version *string, properties any) int
+		SetDatumProperties      func(childComplexity int, datum string, properties any) int
 		SetDefaultStore         func(childComplexity int, project string, store string) int
 		SetMember               func(childComplexity int, project string, user string, role Role) int
+		SetStoreOverride        func(childComplexity int, project string, name string, store string) int
 		StopExecution           func(childComplexity int, id string) int
+		StopTask                func(childComplexity int, id string) int
 		UpdateEnvironment       func(childComplexity int, id string, input EnvironmentInput) int
 		UploadDatum             func(childComplexity int, project string, file graphql.Upload, name *string, reuseExisting *bool) int
 	}
@@ -357,6 +368,7 @@ type ComplexityRoot struct {
 		Repository     func(childComplexity int) int
 		Role           func(childComplexity int) int
 		Slug           func(childComplexity int) int
+		StoreOverrides func(childComplexity int) int
 	}
 
 	ProjectResult struct {
@@ -380,8 +392,8 @@ type ComplexityRoot struct {
 		Datum          func(childComplexity int, id string) int
 		Datums         func(childComplexity int, project string, first *int, after *uint64) int
 		Deployment     func(childComplexity int, id string) int
-		Environment    func(childComplexity int, id string) int
-		Environments   func(childComplexity int) int
+		Environment    func(childComplexity int, id string, asOf *AsOf) int
+		Environments   func(childComplexity int, asOf *AsOf) int
 		Events         func(childComplexity int, filter *EventFilter, first *int, after *uint64) int
 		Execution      func(childComplexity int, id *string, ref *string, asOf *AsOf) int
 		ExecutionLog   func(childComplexity int, id string) int
@@ -392,8 +404,8 @@ type ComplexityRoot struct {
 		Metadata       func(childComplexity int, execution string) int
 		Project        func(childComplexity int, id string) int
 		Projects       func(childComplexity int) int
-		Task           func(childComplexity int, id string) int
-		Tasks          func(childComplexity int, project string) int
+		Task           func(childComplexity int, id string, asOf *AsOf) int
+		Tasks          func(childComplexity int, project string, asOf *AsOf) int
 		Tokens         func(childComplexity int) int
 		VerifyLog      func(childComplexity int) int
 		Viewer         func(childComplexity int) int
@@ -407,6 +419,11 @@ type ComplexityRoot struct {
 	StatusCount struct {
 		Count  func(childComplexity int) int
 		Status func(childComplexity int) int
+	}
+
+	StoreOverride struct {
+		Name  func(childComplexity int) int
+		Store func(childComplexity int) int
 	}
 
 	Subscription struct {
@@ -433,6 +450,13 @@ type ComplexityRoot struct {
 		Summary        func(childComplexity int) int
 		Type           func(childComplexity int) int
 		Variants       func(childComplexity int) int
+	}
+
+	TaskResult struct {
+		Executions func(childComplexity int) int
+		ID         func(childComplexity int) int
+		Number     func(childComplexity int) int
+		Position   func(childComplexity int) int
 	}
 
 	TaskSummary struct {
@@ -506,6 +530,15 @@ type MutationResolver interface {
 	CreateEnvironment(ctx context.Context, input EnvironmentInput) (*EnvironmentResult, error)
 	UpdateEnvironment(ctx context.Context, id string, input EnvironmentInput) (*WriteResult, error)
 	SetDefaultStore(ctx context.Context, project string, store string) (*WriteResult, error)
+	CreateTask(ctx context.Context, input CreateTaskInput) (*TaskResult, error)
+	StopTask(ctx context.Context, id string) (*WriteResult, error)
+	SetStoreOverride(ctx context.Context, project string, name string, store string) (*WriteResult, error)
+	RemoveStoreOverride(ctx context.Context, project string, name string) (*WriteResult, error)
+	DisableEnvironment(ctx context.Context, project string, environment string) (*WriteResult, error)
+	AddDatumTags(ctx context.Context, datum string, tags []string) (*WriteResult, error)
+	RemoveDatumTags(ctx context.Context, datum string, tags []string) (*WriteResult, error)
+	SetDatumProperties(ctx context.Context, datum string, properties any) (*WriteResult, error)
+	SetDatasetProperties(ctx context.Context, project string, dataset string, version *string, properties any) (*WriteResult, error)
 	UploadDatum(ctx context.Context, project string, file graphql.Upload, name *string, reuseExisting *bool) (*UploadResult, error)
 	RunStep(ctx context.Context, input RunStepInput) (*ExecutionResult, error)
 }
@@ -528,10 +561,10 @@ type QueryResolver interface {
 	Datasets(ctx context.Context, project string, asOf *AsOf) ([]Dataset, error)
 	Dataset(ctx context.Context, project string, name string, asOf *AsOf) (*Dataset, error)
 	Impact(ctx context.Context, node *string, project *string, url *string, changedOnly *bool) (*Impact, error)
-	Tasks(ctx context.Context, project string) ([]Task, error)
-	Task(ctx context.Context, id string) (*Task, error)
-	Environments(ctx context.Context) ([]Environment, error)
-	Environment(ctx context.Context, id string) (*Environment, error)
+	Tasks(ctx context.Context, project string, asOf *AsOf) ([]Task, error)
+	Task(ctx context.Context, id string, asOf *AsOf) (*Task, error)
+	Environments(ctx context.Context, asOf *AsOf) ([]Environment, error)
+	Environment(ctx context.Context, id string, asOf *AsOf) (*Environment, error)
 	Deployment(ctx context.Context, id string) (*Deployment, error)
 	Tokens(ctx context.Context) ([]Token, error)
 	Datums(ctx context.Context, project string, first *int, after *uint64) (*DatumPage, error)
@@ -819,6 +852,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Datum.Project(childComplexity), true
+	case "Datum.properties":
+		if e.ComplexityRoot.Datum.Properties == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Datum.Properties(childComplexity), true
 	case "Datum.purged":
 		if e.ComplexityRoot.Datum.Purged == nil {
 			break
@@ -849,6 +888,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Datum.Store(childComplexity), true
+	case "Datum.tags":
+		if e.ComplexityRoot.Datum.Tags == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Datum.Tags(childComplexity), true
 	case "Datum.uploader":
 		if e.ComplexityRoot.Datum.Uploader == nil {
 			break
@@ -1673,6 +1718,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.MetadataPoint.Values(childComplexity), true
 
+	case "Mutation.addDatumTags":
+		if e.ComplexityRoot.Mutation.AddDatumTags == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_addDatumTags_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AddDatumTags(childComplexity, args["datum"].(string), args["tags"].([]string)), true
 	case "Mutation.addTags":
 		if e.ComplexityRoot.Mutation.AddTags == nil {
 			break
@@ -1739,6 +1795,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateProject(childComplexity, args["input"].(CreateProjectInput)), true
+	case "Mutation.createTask":
+		if e.ComplexityRoot.Mutation.CreateTask == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createTask_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateTask(childComplexity, args["input"].(CreateTaskInput)), true
 	case "Mutation.createToken":
 		if e.ComplexityRoot.Mutation.CreateToken == nil {
 			break
@@ -1761,6 +1828,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteAlias(childComplexity, args["project"].(string), args["name"].(string)), true
+	case "Mutation.disableEnvironment":
+		if e.ComplexityRoot.Mutation.DisableEnvironment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_disableEnvironment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DisableEnvironment(childComplexity, args["project"].(string), args["environment"].(string)), true
 	case "Mutation.enableEnvironment":
 		if e.ComplexityRoot.Mutation.EnableEnvironment == nil {
 			break
@@ -1805,6 +1883,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.PurgeDatum(childComplexity, args["id"].(string), args["reason"].(string)), true
+	case "Mutation.removeDatumTags":
+		if e.ComplexityRoot.Mutation.RemoveDatumTags == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_removeDatumTags_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RemoveDatumTags(childComplexity, args["datum"].(string), args["tags"].([]string)), true
 	case "Mutation.removeMember":
 		if e.ComplexityRoot.Mutation.RemoveMember == nil {
 			break
@@ -1816,6 +1905,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RemoveMember(childComplexity, args["project"].(string), args["user"].(string)), true
+	case "Mutation.removeStoreOverride":
+		if e.ComplexityRoot.Mutation.RemoveStoreOverride == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_removeStoreOverride_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RemoveStoreOverride(childComplexity, args["project"].(string), args["name"].(string)), true
 	case "Mutation.removeTags":
 		if e.ComplexityRoot.Mutation.RemoveTags == nil {
 			break
@@ -1860,6 +1960,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetAlias(childComplexity, args["project"].(string), args["name"].(string), args["datum"].(string)), true
+	case "Mutation.setDatasetProperties":
+		if e.ComplexityRoot.Mutation.SetDatasetProperties == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setDatasetProperties_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetDatasetProperties(childComplexity, args["project"].(string), args["dataset"].(string), args["version"].(*string), args["properties"].(any)), true
+	case "Mutation.setDatumProperties":
+		if e.ComplexityRoot.Mutation.SetDatumProperties == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setDatumProperties_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetDatumProperties(childComplexity, args["datum"].(string), args["properties"].(any)), true
 	case "Mutation.setDefaultStore":
 		if e.ComplexityRoot.Mutation.SetDefaultStore == nil {
 			break
@@ -1882,6 +2004,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetMember(childComplexity, args["project"].(string), args["user"].(string), args["role"].(Role)), true
+	case "Mutation.setStoreOverride":
+		if e.ComplexityRoot.Mutation.SetStoreOverride == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setStoreOverride_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetStoreOverride(childComplexity, args["project"].(string), args["name"].(string), args["store"].(string)), true
 	case "Mutation.stopExecution":
 		if e.ComplexityRoot.Mutation.StopExecution == nil {
 			break
@@ -1893,6 +2026,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.StopExecution(childComplexity, args["id"].(string)), true
+	case "Mutation.stopTask":
+		if e.ComplexityRoot.Mutation.StopTask == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_stopTask_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.StopTask(childComplexity, args["id"].(string)), true
 	case "Mutation.updateEnvironment":
 		if e.ComplexityRoot.Mutation.UpdateEnvironment == nil {
 			break
@@ -2014,6 +2158,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Project.Slug(childComplexity), true
+	case "Project.storeOverrides":
+		if e.ComplexityRoot.Project.StoreOverrides == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Project.StoreOverrides(childComplexity), true
 
 	case "ProjectResult.id":
 		if e.ComplexityRoot.ProjectResult.ID == nil {
@@ -2156,13 +2306,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Environment(childComplexity, args["id"].(string)), true
+		return e.ComplexityRoot.Query.Environment(childComplexity, args["id"].(string), args["asOf"].(*AsOf)), true
 	case "Query.environments":
 		if e.ComplexityRoot.Query.Environments == nil {
 			break
 		}
 
-		return e.ComplexityRoot.Query.Environments(childComplexity), true
+		args, err := ec.field_Query_environments_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Environments(childComplexity, args["asOf"].(*AsOf)), true
 	case "Query.events":
 		if e.ComplexityRoot.Query.Events == nil {
 			break
@@ -2274,7 +2429,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Task(childComplexity, args["id"].(string)), true
+		return e.ComplexityRoot.Query.Task(childComplexity, args["id"].(string), args["asOf"].(*AsOf)), true
 	case "Query.tasks":
 		if e.ComplexityRoot.Query.Tasks == nil {
 			break
@@ -2285,7 +2440,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Tasks(childComplexity, args["project"].(string)), true
+		return e.ComplexityRoot.Query.Tasks(childComplexity, args["project"].(string), args["asOf"].(*AsOf)), true
 	case "Query.tokens":
 		if e.ComplexityRoot.Query.Tokens == nil {
 			break
@@ -2330,6 +2485,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.StatusCount.Status(childComplexity), true
+
+	case "StoreOverride.name":
+		if e.ComplexityRoot.StoreOverride.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StoreOverride.Name(childComplexity), true
+	case "StoreOverride.store":
+		if e.ComplexityRoot.StoreOverride.Store == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StoreOverride.Store(childComplexity), true
 
 	case "Subscription.events":
 		if e.ComplexityRoot.Subscription.Events == nil {
@@ -2472,6 +2640,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Task.Variants(childComplexity), true
+
+	case "TaskResult.executions":
+		if e.ComplexityRoot.TaskResult.Executions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskResult.Executions(childComplexity), true
+	case "TaskResult.id":
+		if e.ComplexityRoot.TaskResult.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskResult.ID(childComplexity), true
+	case "TaskResult.number":
+		if e.ComplexityRoot.TaskResult.Number == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskResult.Number(childComplexity), true
+	case "TaskResult.position":
+		if e.ComplexityRoot.TaskResult.Position == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskResult.Position(childComplexity), true
 
 	case "TaskSummary.complete":
 		if e.ComplexityRoot.TaskSummary.Complete == nil {
@@ -2655,6 +2848,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateDeploymentVersionInput", ec.unmarshalInputCreateDeploymentVersionInput),
 			graphql.NewInputUnmarshaler("CreateExecutionInput", ec.unmarshalInputCreateExecutionInput),
 			graphql.NewInputUnmarshaler("CreateProjectInput", ec.unmarshalInputCreateProjectInput),
+			graphql.NewInputUnmarshaler("CreateTaskInput", ec.unmarshalInputCreateTaskInput),
 			graphql.NewInputUnmarshaler("CreateTokenInput", ec.unmarshalInputCreateTokenInput),
 			graphql.NewInputUnmarshaler("DeploymentFileInput", ec.unmarshalInputDeploymentFileInput),
 			graphql.NewInputUnmarshaler("EnvironmentInput", ec.unmarshalInputEnvironmentInput),
@@ -2664,6 +2858,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("InputValue", ec.unmarshalInputInputValue),
 			graphql.NewInputUnmarshaler("ParameterValue", ec.unmarshalInputParameterValue),
 			graphql.NewInputUnmarshaler("RunStepInput", ec.unmarshalInputRunStepInput),
+			graphql.NewInputUnmarshaler("VariantInput", ec.unmarshalInputVariantInput),
 		)
 	}
 	first := true
@@ -2770,13 +2965,13 @@ extend type Query {
   "What relies on a lineage node (\"datum:<id>\", \"execution:<id>\", …), or on an input URL of a project (with changedOnly: only the uses whose files changed since the use before), downstream, grouped by kind."
   impact(node: String, project: ID, url: String, changedOnly: Boolean = false): Impact!
   "The tasks of a project, oldest first."
-  tasks(project: ID!): [Task!]!
+  tasks(project: ID!, asOf: AsOf): [Task!]!
   "One task."
-  task(id: ID!): Task!
+  task(id: ID!, asOf: AsOf): Task!
   "Every environment (machine type) of the server."
-  environments: [Environment!]!
+  environments(asOf: AsOf): [Environment!]!
   "One environment."
-  environment(id: ID!): Environment!
+  environment(id: ID!, asOf: AsOf): Environment!
   "One deployment with its versions."
   deployment(id: ID!): Deployment!
   "The viewer's API tokens, every token for a server admin. Secrets are never shown again."
@@ -2992,6 +3187,100 @@ extend type Subscription {
   executionLog(id: ID!): LogLine!
   "An execution's metadata points: those recorded so far, then each as it is recorded, until the execution ends."
   executionMetadata(id: ID!): MetadataPoint!
+}
+`, BuiltIn: false},
+	{Name: "../schema/commands.graphqls", Input: `# Commands beyond schema.graphqls and catalog.graphqls: tasks, a project's store overrides
+# and environments, datum tags and properties, dataset properties.
+
+extend type Mutation {
+  "A task: one execution per parameter set of its space (editor role). Every execution runs the template with the values that do not vary, overlaid with its set."
+  createTask(input: CreateTaskInput!): TaskResult!
+  "Asks a task to stop: no execution is added to it, and those still running are asked to stop (editor role)."
+  stopTask(id: ID!): WriteResult!
+  "Makes the store name mean another store location (a store URL) in this project (admin role)."
+  setStoreOverride(project: ID!, name: String!, store: String!): WriteResult!
+  "Removes the project's override of the store name (admin role); a no-op if it has none."
+  removeStoreOverride(project: ID!, name: String!): WriteResult!
+  "Stops new executions of the project from running on the environment (admin role)."
+  disableEnvironment(project: ID!, environment: ID!): WriteResult!
+  "Adds tags to a datum (editor role); tags it has are ignored."
+  addDatumTags(datum: ID!, tags: [String!]!): WriteResult!
+  "Removes tags from a datum (editor role); tags it lacks are ignored."
+  removeDatumTags(datum: ID!, tags: [String!]!): WriteResult!
+  "Sets a datum's properties from a JSON object; a null value removes one (editor role)."
+  setDatumProperties(datum: ID!, properties: JSON!): WriteResult!
+  "Sets the properties of a dataset, or of one of its versions, from a JSON object; a null value removes one (editor role)."
+  setDatasetProperties(project: ID!, dataset: String!, version: String, properties: JSON!): WriteResult!
+}
+
+enum TaskType {
+  GRID_SEARCH
+  RANDOM_SEARCH
+  MANUAL_SEARCH
+}
+
+enum VariantStyle {
+  SINGLE
+  MULTIPLE
+  LINEAR
+  LOGSPACE
+  RANDOM
+}
+
+"How one parameter varies, with valohai.yaml's rules for its style: single (value), multiple (items), linear (start, end, step), logspace (start, end, count, base: default 10), random (min, max, count, distribution: uniform, loguniform or normal, seed)."
+input VariantInput {
+  name: String!
+  style: VariantStyle!
+  value: String
+  items: [String!]
+  start: Float
+  end: Float
+  step: Float
+  count: Int
+  base: Float
+  min: Float
+  max: Float
+  distribution: String
+  seed: Int
+  "Round generated numbers to integers."
+  integerify: Boolean
+}
+
+input CreateTaskInput {
+  "What every execution runs; its parameters are the values that do not vary."
+  execution: CreateExecutionInput!
+  type: TaskType! = GRID_SEARCH
+  "The parameters that vary (grid and random search)."
+  variants: [VariantInput!]
+  "One object of parameter values per execution (manual search)."
+  parameterSets: [JSON!]
+  "How many executions random search draws."
+  executionCount: Int
+  "How many run at once; 0: no limit."
+  batchSize: Int
+}
+
+type TaskResult {
+  id: ID!
+  number: Int!
+  "The executions created, in parameter-set order."
+  executions: [ExecutionResult!]!
+  position: Position!
+}
+
+type StoreOverride {
+  name: String!
+  store: String!
+}
+
+extend type Project {
+  "Store names this project maps to store locations of its own, by name."
+  storeOverrides: [StoreOverride!]!
+}
+
+extend type Datum {
+  tags: [String!]!
+  properties: JSON
 }
 `, BuiltIn: false},
 	{Name: "../schema/data.graphqls", Input: `# User uploads and listings of datums, and an execution's log so far: what the strata CLI
@@ -3620,6 +3909,10 @@ func (ec *executionContext) childFields_Datum(ctx context.Context, field graphql
 		return ec.fieldContext_Datum_createdAt(ctx, field)
 	case "purged":
 		return ec.fieldContext_Datum_purged(ctx, field)
+	case "tags":
+		return ec.fieldContext_Datum_tags(ctx, field)
+	case "properties":
+		return ec.fieldContext_Datum_properties(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Datum", field.Name)
 }
@@ -4084,6 +4377,8 @@ func (ec *executionContext) childFields_Project(ctx context.Context, field graph
 		return ec.fieldContext_Project_role(ctx, field)
 	case "executionCount":
 		return ec.fieldContext_Project_executionCount(ctx, field)
+	case "storeOverrides":
+		return ec.fieldContext_Project_storeOverrides(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Project", field.Name)
 }
@@ -4130,6 +4425,16 @@ func (ec *executionContext) childFields_StatusCount(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type StatusCount", field.Name)
 }
 
+func (ec *executionContext) childFields_StoreOverride(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_StoreOverride_name(ctx, field)
+	case "store":
+		return ec.fieldContext_StoreOverride_store(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StoreOverride", field.Name)
+}
+
 func (ec *executionContext) childFields_Task(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -4166,6 +4471,20 @@ func (ec *executionContext) childFields_Task(ctx context.Context, field graphql.
 		return ec.fieldContext_Task_summary(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Task", field.Name)
+}
+
+func (ec *executionContext) childFields_TaskResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_TaskResult_id(ctx, field)
+	case "number":
+		return ec.fieldContext_TaskResult_number(ctx, field)
+	case "executions":
+		return ec.fieldContext_TaskResult_executions(ctx, field)
+	case "position":
+		return ec.fieldContext_TaskResult_position(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TaskResult", field.Name)
 }
 
 func (ec *executionContext) childFields_TaskSummary(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4374,6 +4693,28 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 
 // region    ***************************** args.gotpl *****************************
 
+func (ec *executionContext) field_Mutation_addDatumTags_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "datum",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["datum"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "tags",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["tags"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_addTags_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4466,6 +4807,20 @@ func (ec *executionContext) field_Mutation_createProject_args(ctx context.Contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createTask_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (CreateTaskInput, error) {
+			return ec.unmarshalNCreateTaskInput2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐCreateTaskInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createToken_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4499,6 +4854,28 @@ func (ec *executionContext) field_Mutation_deleteAlias_args(ctx context.Context,
 		return nil, err
 	}
 	args["name"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_disableEnvironment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "project",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["project"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "environment",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["environment"] = arg1
 	return args, nil
 }
 
@@ -4606,6 +4983,28 @@ func (ec *executionContext) field_Mutation_purgeDatum_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_removeDatumTags_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "datum",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["datum"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "tags",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["tags"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_removeMember_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4625,6 +5024,28 @@ func (ec *executionContext) field_Mutation_removeMember_args(ctx context.Context
 		return nil, err
 	}
 	args["user"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_removeStoreOverride_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "project",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["project"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "name",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["name"] = arg1
 	return args, nil
 }
 
@@ -4708,6 +5129,66 @@ func (ec *executionContext) field_Mutation_setAlias_args(ctx context.Context, ra
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_setDatasetProperties_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "project",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["project"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "dataset",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["dataset"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "version",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["version"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "properties",
+		func(ctx context.Context, v any) (any, error) {
+			return ec.unmarshalNJSON2interface(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["properties"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setDatumProperties_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "datum",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["datum"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "properties",
+		func(ctx context.Context, v any) (any, error) {
+			return ec.unmarshalNJSON2interface(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["properties"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_setDefaultStore_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4760,7 +5241,51 @@ func (ec *executionContext) field_Mutation_setMember_args(ctx context.Context, r
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_setStoreOverride_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "project",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["project"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "name",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["name"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "store",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["store"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_stopExecution_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_stopTask_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
@@ -5089,6 +5614,28 @@ func (ec *executionContext) field_Query_environment_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "asOf",
+		func(ctx context.Context, v any) (*AsOf, error) {
+			return ec.unmarshalOAsOf2ᚖgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐAsOf(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["asOf"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_environments_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "asOf",
+		func(ctx context.Context, v any) (*AsOf, error) {
+			return ec.unmarshalOAsOf2ᚖgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐAsOf(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["asOf"] = arg0
 	return args, nil
 }
 
@@ -5335,6 +5882,14 @@ func (ec *executionContext) field_Query_task_args(ctx context.Context, rawArgs m
 		return nil, err
 	}
 	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "asOf",
+		func(ctx context.Context, v any) (*AsOf, error) {
+			return ec.unmarshalOAsOf2ᚖgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐAsOf(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["asOf"] = arg1
 	return args, nil
 }
 
@@ -5349,6 +5904,14 @@ func (ec *executionContext) field_Query_tasks_args(ctx context.Context, rawArgs 
 		return nil, err
 	}
 	args["project"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "asOf",
+		func(ctx context.Context, v any) (*AsOf, error) {
+			return ec.unmarshalOAsOf2ᚖgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐAsOf(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["asOf"] = arg1
 	return args, nil
 }
 
@@ -6610,6 +7173,52 @@ func (ec *executionContext) _Datum_purged(ctx context.Context, field graphql.Col
 }
 func (ec *executionContext) fieldContext_Datum_purged(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Datum", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Datum_tags(ctx context.Context, field graphql.CollectedField, obj *Datum) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Datum_tags(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tags, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Datum_tags(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Datum", field, false, false, "String")
+}
+
+func (ec *executionContext) _Datum_properties(ctx context.Context, field graphql.CollectedField, obj *Datum) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Datum_properties(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Properties, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOJSON2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Datum_properties(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Datum", field, false, false, "JSON")
 }
 
 func (ec *executionContext) _DatumPage_nodes(ctx context.Context, field graphql.CollectedField, obj *DatumPage) (ret graphql.Marshaler) {
@@ -10717,6 +11326,414 @@ func (ec *executionContext) fieldContext_Mutation_setDefaultStore(ctx context.Co
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_createTask(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createTask(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateTask(ctx, fc.Args["input"].(CreateTaskInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *TaskResult) graphql.Marshaler {
+			return ec.marshalNTaskResult2ᚖgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐTaskResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createTask(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TaskResult(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createTask_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_stopTask(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_stopTask(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().StopTask(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *WriteResult) graphql.Marshaler {
+			return ec.marshalNWriteResult2ᚖgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐWriteResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_stopTask(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WriteResult(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_stopTask_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setStoreOverride(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setStoreOverride(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetStoreOverride(ctx, fc.Args["project"].(string), fc.Args["name"].(string), fc.Args["store"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *WriteResult) graphql.Marshaler {
+			return ec.marshalNWriteResult2ᚖgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐWriteResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setStoreOverride(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WriteResult(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setStoreOverride_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_removeStoreOverride(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_removeStoreOverride(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RemoveStoreOverride(ctx, fc.Args["project"].(string), fc.Args["name"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *WriteResult) graphql.Marshaler {
+			return ec.marshalNWriteResult2ᚖgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐWriteResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_removeStoreOverride(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WriteResult(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_removeStoreOverride_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_disableEnvironment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_disableEnvironment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DisableEnvironment(ctx, fc.Args["project"].(string), fc.Args["environment"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *WriteResult) graphql.Marshaler {
+			return ec.marshalNWriteResult2ᚖgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐWriteResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_disableEnvironment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WriteResult(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_disableEnvironment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_addDatumTags(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_addDatumTags(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AddDatumTags(ctx, fc.Args["datum"].(string), fc.Args["tags"].([]string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *WriteResult) graphql.Marshaler {
+			return ec.marshalNWriteResult2ᚖgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐWriteResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_addDatumTags(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WriteResult(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_addDatumTags_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_removeDatumTags(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_removeDatumTags(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RemoveDatumTags(ctx, fc.Args["datum"].(string), fc.Args["tags"].([]string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *WriteResult) graphql.Marshaler {
+			return ec.marshalNWriteResult2ᚖgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐWriteResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_removeDatumTags(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WriteResult(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_removeDatumTags_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setDatumProperties(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setDatumProperties(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetDatumProperties(ctx, fc.Args["datum"].(string),
+				func() any {
+					if fc.Args["properties"] == nil {
+						return nil
+					}
+					return fc.Args["properties"].(any)
+				}())
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *WriteResult) graphql.Marshaler {
+			return ec.marshalNWriteResult2ᚖgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐWriteResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setDatumProperties(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WriteResult(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setDatumProperties_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setDatasetProperties(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setDatasetProperties(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetDatasetProperties(ctx, fc.Args["project"].(string), fc.Args["dataset"].(string), fc.Args["version"].(*string),
+				func() any {
+					if fc.Args["properties"] == nil {
+						return nil
+					}
+					return fc.Args["properties"].(any)
+				}())
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *WriteResult) graphql.Marshaler {
+			return ec.marshalNWriteResult2ᚖgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐWriteResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setDatasetProperties(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WriteResult(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setDatasetProperties_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_uploadDatum(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11180,6 +12197,38 @@ func (ec *executionContext) _Project_executionCount(ctx context.Context, field g
 }
 func (ec *executionContext) fieldContext_Project_executionCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Project", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Project_storeOverrides(ctx context.Context, field graphql.CollectedField, obj *Project) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Project_storeOverrides(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StoreOverrides, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []StoreOverride) graphql.Marshaler {
+			return ec.marshalNStoreOverride2ᚕgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐStoreOverrideᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Project_storeOverrides(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Project",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StoreOverride(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _ProjectResult_id(ctx context.Context, field graphql.CollectedField, obj *ProjectResult) (ret graphql.Marshaler) {
@@ -12042,7 +13091,7 @@ func (ec *executionContext) _Query_tasks(ctx context.Context, field graphql.Coll
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Tasks(ctx, fc.Args["project"].(string))
+			return ec.Resolvers.Query().Tasks(ctx, fc.Args["project"].(string), fc.Args["asOf"].(*AsOf))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []Task) graphql.Marshaler {
@@ -12086,7 +13135,7 @@ func (ec *executionContext) _Query_task(ctx context.Context, field graphql.Colle
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Task(ctx, fc.Args["id"].(string))
+			return ec.Resolvers.Query().Task(ctx, fc.Args["id"].(string), fc.Args["asOf"].(*AsOf))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *Task) graphql.Marshaler {
@@ -12129,7 +13178,8 @@ func (ec *executionContext) _Query_environments(ctx context.Context, field graph
 			return ec.fieldContext_Query_environments(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Query().Environments(ctx)
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Environments(ctx, fc.Args["asOf"].(*AsOf))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []Environment) graphql.Marshaler {
@@ -12139,7 +13189,7 @@ func (ec *executionContext) _Query_environments(ctx context.Context, field graph
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Query_environments(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Query_environments(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Query",
 		Field:      field,
@@ -12148,6 +13198,17 @@ func (ec *executionContext) fieldContext_Query_environments(_ context.Context, f
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Environment(ctx, field)
 		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_environments_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -12162,7 +13223,7 @@ func (ec *executionContext) _Query_environment(ctx context.Context, field graphq
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Environment(ctx, fc.Args["id"].(string))
+			return ec.Resolvers.Query().Environment(ctx, fc.Args["id"].(string), fc.Args["asOf"].(*AsOf))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *Environment) graphql.Marshaler {
@@ -12526,6 +13587,52 @@ func (ec *executionContext) _StatusCount_count(ctx context.Context, field graphq
 }
 func (ec *executionContext) fieldContext_StatusCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("StatusCount", field, false, false, "Int")
+}
+
+func (ec *executionContext) _StoreOverride_name(ctx context.Context, field graphql.CollectedField, obj *StoreOverride) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StoreOverride_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StoreOverride_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StoreOverride", field, false, false, "String")
+}
+
+func (ec *executionContext) _StoreOverride_store(ctx context.Context, field graphql.CollectedField, obj *StoreOverride) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StoreOverride_store(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Store, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StoreOverride_store(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StoreOverride", field, false, false, "String")
 }
 
 func (ec *executionContext) _Subscription_events(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
@@ -13079,6 +14186,107 @@ func (ec *executionContext) fieldContext_Task_summary(_ context.Context, field g
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _TaskResult_id(ctx context.Context, field graphql.CollectedField, obj *TaskResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskResult_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaskResult_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaskResult", field, false, false, "ID")
+}
+
+func (ec *executionContext) _TaskResult_number(ctx context.Context, field graphql.CollectedField, obj *TaskResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskResult_number(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Number, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaskResult_number(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaskResult", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TaskResult_executions(ctx context.Context, field graphql.CollectedField, obj *TaskResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskResult_executions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Executions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []ExecutionResult) graphql.Marshaler {
+			return ec.marshalNExecutionResult2ᚕgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐExecutionResultᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaskResult_executions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TaskResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ExecutionResult(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TaskResult_position(ctx context.Context, field graphql.CollectedField, obj *TaskResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskResult_position(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Position, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v uint64) graphql.Marshaler {
+			return ec.marshalNPosition2uint64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaskResult_position(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaskResult", field, false, false, "Position")
 }
 
 func (ec *executionContext) _TaskSummary_count(ctx context.Context, field graphql.CollectedField, obj *TaskSummary) (ret graphql.Marshaler) {
@@ -15176,6 +16384,87 @@ func UnmarshalCreateProjectInput(ctx context.Context, raw any) (CreateProjectInp
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputCreateTaskInput(ctx context.Context, obj any) (CreateTaskInput, error) {
+	var it CreateTaskInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["type"]; !present {
+		asMap["type"] = "GRID_SEARCH"
+	}
+
+	fieldsInOrder := [...]string{"execution", "type", "variants", "parameterSets", "executionCount", "batchSize"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "execution":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("execution"))
+			data, err := ec.unmarshalNCreateExecutionInput2ᚖgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐCreateExecutionInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Execution = data
+		case "type":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("type"))
+			data, err := ec.unmarshalNTaskType2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐTaskType(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Type = data
+		case "variants":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("variants"))
+			data, err := ec.unmarshalOVariantInput2ᚕgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐVariantInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Variants = data
+		case "parameterSets":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("parameterSets"))
+			data, err := ec.unmarshalOJSON2ᚕinterfaceᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ParameterSets = data
+		case "executionCount":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("executionCount"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExecutionCount = data
+		case "batchSize":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("batchSize"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BatchSize = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateTaskInput unmarshals raw into the CreateTaskInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateTaskInput(ctx context.Context, raw any) (CreateTaskInput, error) {
+	var out CreateTaskInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateTaskInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCreateTokenInput(ctx context.Context, obj any) (CreateTokenInput, error) {
 	var it CreateTokenInput
 	if obj == nil {
@@ -15841,6 +17130,139 @@ func UnmarshalRunStepInput(ctx context.Context, raw any) (RunStepInput, error) {
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputVariantInput(ctx context.Context, obj any) (VariantInput, error) {
+	var it VariantInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "style", "value", "items", "start", "end", "step", "count", "base", "min", "max", "distribution", "seed", "integerify"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "style":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("style"))
+			data, err := ec.unmarshalNVariantStyle2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐVariantStyle(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Style = data
+		case "value":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("value"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Value = data
+		case "items":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("items"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Items = data
+		case "start":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("start"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Start = data
+		case "end":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("end"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.End = data
+		case "step":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("step"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Step = data
+		case "count":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("count"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Count = data
+		case "base":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("base"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Base = data
+		case "min":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("min"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Min = data
+		case "max":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("max"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Max = data
+		case "distribution":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("distribution"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Distribution = data
+		case "seed":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("seed"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Seed = data
+		case "integerify":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("integerify"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Integerify = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalVariantInput unmarshals raw into the VariantInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalVariantInput(ctx context.Context, raw any) (VariantInput, error) {
+	var out VariantInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "VariantInput", raw, &out)
+	return out, err
+}
+
 // endregion **************************** input.gotpl *****************************
 
 // region    ************************** interface.gotpl ***************************
@@ -16238,6 +17660,16 @@ func (ec *executionContext) _Datum(ctx context.Context, sel ast.SelectionSet, ob
 		case "purged":
 			out.Values[i] = ec._Datum_purged(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "tags":
+			out.Values[i] = ec._Datum_tags(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "properties":
+			out.Values[i] = ec._Datum_properties(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -17776,6 +19208,69 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "createTask":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createTask(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "stopTask":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_stopTask(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setStoreOverride":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setStoreOverride(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "removeStoreOverride":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_removeStoreOverride(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "disableEnvironment":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_disableEnvironment(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "addDatumTags":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_addDatumTags(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "removeDatumTags":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_removeDatumTags(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setDatumProperties":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setDatumProperties(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setDatasetProperties":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setDatasetProperties(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "uploadDatum":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_uploadDatum(ctx, field)
@@ -17951,6 +19446,11 @@ func (ec *executionContext) _Project(ctx context.Context, sel ast.SelectionSet, 
 			}
 		case "executionCount":
 			out.Values[i] = ec._Project_executionCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "storeOverrides":
+			out.Values[i] = ec._Project_storeOverrides(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -18334,6 +19834,44 @@ func (ec *executionContext) _StatusCount(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var storeOverrideImplementors = []string{"StoreOverride"}
+
+func (ec *executionContext) _StoreOverride(ctx context.Context, sel ast.SelectionSet, obj *StoreOverride) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, storeOverrideImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StoreOverride")
+		case "name":
+			out.Values[i] = ec._StoreOverride_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "store":
+			out.Values[i] = ec._StoreOverride_store(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var subscriptionImplementors = []string{"Subscription"}
 
 func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
@@ -18448,6 +19986,54 @@ func (ec *executionContext) _Task(ctx context.Context, sel ast.SelectionSet, obj
 			}
 		case "summary":
 			out.Values[i] = ec._Task_summary(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var taskResultImplementors = []string{"TaskResult"}
+
+func (ec *executionContext) _TaskResult(ctx context.Context, sel ast.SelectionSet, obj *TaskResult) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, taskResultImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TaskResult")
+		case "id":
+			out.Values[i] = ec._TaskResult_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "number":
+			out.Values[i] = ec._TaskResult_number(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "executions":
+			out.Values[i] = ec._TaskResult_executions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "position":
+			out.Values[i] = ec._TaskResult_position(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -19190,8 +20776,18 @@ func (ec *executionContext) unmarshalNCreateExecutionInput2githubᚗcomᚋstrata
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNCreateExecutionInput2ᚖgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐCreateExecutionInput(ctx context.Context, v any) (*CreateExecutionInput, error) {
+	res, err := ec.unmarshalInputCreateExecutionInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNCreateProjectInput2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐCreateProjectInput(ctx context.Context, v any) (CreateProjectInput, error) {
 	res, err := ec.unmarshalInputCreateProjectInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNCreateTaskInput2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐCreateTaskInput(ctx context.Context, v any) (CreateTaskInput, error) {
+	res, err := ec.unmarshalInputCreateTaskInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -19533,6 +21129,26 @@ func (ec *executionContext) marshalNExecutionInput2ᚕgithubᚗcomᚋstratahqᚋ
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNExecutionInput2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐExecutionInput(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNExecutionResult2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐExecutionResult(ctx context.Context, sel ast.SelectionSet, v ExecutionResult) graphql.Marshaler {
+	return ec._ExecutionResult(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNExecutionResult2ᚕgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐExecutionResultᚄ(ctx context.Context, sel ast.SelectionSet, v []ExecutionResult) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNExecutionResult2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐExecutionResult(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -20012,6 +21628,26 @@ func (ec *executionContext) marshalNStatusCount2ᚕgithubᚗcomᚋstratahqᚋstr
 	return ret
 }
 
+func (ec *executionContext) marshalNStoreOverride2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐStoreOverride(ctx context.Context, sel ast.SelectionSet, v StoreOverride) graphql.Marshaler {
+	return ec._StoreOverride(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNStoreOverride2ᚕgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐStoreOverrideᚄ(ctx context.Context, sel ast.SelectionSet, v []StoreOverride) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNStoreOverride2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐStoreOverride(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -20083,12 +21719,30 @@ func (ec *executionContext) marshalNTask2ᚖgithubᚗcomᚋstratahqᚋstrataᚋg
 	return ec._Task(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNTaskResult2ᚖgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐTaskResult(ctx context.Context, sel ast.SelectionSet, v *TaskResult) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TaskResult!")
+		return graphql.Null
+	}
+	return ec._TaskResult(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNTaskSummary2ᚖgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐTaskSummary(ctx context.Context, sel ast.SelectionSet, v *TaskSummary) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "TaskSummary!")
 		return graphql.Null
 	}
 	return ec._TaskSummary(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNTaskType2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐTaskType(ctx context.Context, v any) (TaskType, error) {
+	var res TaskType
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNTaskType2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐTaskType(ctx context.Context, sel ast.SelectionSet, v TaskType) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
@@ -20153,6 +21807,21 @@ func (ec *executionContext) marshalNUploadResult2ᚖgithubᚗcomᚋstratahqᚋst
 		return graphql.Null
 	}
 	return ec._UploadResult(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNVariantInput2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐVariantInput(ctx context.Context, v any) (VariantInput, error) {
+	res, err := ec.unmarshalInputVariantInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNVariantStyle2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐVariantStyle(ctx context.Context, v any) (VariantStyle, error) {
+	var res VariantStyle
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNVariantStyle2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐVariantStyle(ctx context.Context, sel ast.SelectionSet, v VariantStyle) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) marshalNViewer2ᚖgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐViewer(ctx context.Context, sel ast.SelectionSet, v *Viewer) graphql.Marshaler {
@@ -20428,6 +22097,23 @@ func (ec *executionContext) marshalOExecutionStatus2ᚕgithubᚗcomᚋstratahq�
 	return ret
 }
 
+func (ec *executionContext) unmarshalOFloat2ᚖfloat64(ctx context.Context, v any) (*float64, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalFloatContext(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOFloat2ᚖfloat64(ctx context.Context, sel ast.SelectionSet, v *float64) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	res := graphql.MarshalFloatContext(*v)
+	return graphql.WrapContextMarshaler(ctx, res)
+}
+
 func (ec *executionContext) unmarshalOID2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
 	if v == nil {
 		return nil, nil
@@ -20534,6 +22220,41 @@ func (ec *executionContext) marshalOJSON2interface(ctx context.Context, sel ast.
 	return res
 }
 
+func (ec *executionContext) unmarshalOJSON2ᚕinterfaceᚄ(ctx context.Context, v any) ([]any, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]any, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNJSON2interface(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOJSON2ᚕinterfaceᚄ(ctx context.Context, sel ast.SelectionSet, v []any) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNJSON2interface(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalOParameterValue2ᚕgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐParameterValueᚄ(ctx context.Context, v any) ([]ParameterValue, error) {
 	if v == nil {
 		return nil, nil
@@ -20638,6 +22359,23 @@ func (ec *executionContext) marshalOTime2ᚖtimeᚐTime(ctx context.Context, sel
 	_ = ctx
 	res := graphql.MarshalTime(*v)
 	return res
+}
+
+func (ec *executionContext) unmarshalOVariantInput2ᚕgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐVariantInputᚄ(ctx context.Context, v any) ([]VariantInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]VariantInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNVariantInput2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐVariantInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.EnumValue) graphql.Marshaler {

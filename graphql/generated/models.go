@@ -74,6 +74,20 @@ type CreateProjectInput struct {
 	Name string `json:"name"`
 }
 
+type CreateTaskInput struct {
+	// What every execution runs; its parameters are the values that do not vary.
+	Execution *CreateExecutionInput `json:"execution"`
+	Type      TaskType              `json:"type"`
+	// The parameters that vary (grid and random search).
+	Variants []VariantInput `json:"variants,omitempty"`
+	// One object of parameter values per execution (manual search).
+	ParameterSets []any `json:"parameterSets,omitempty"`
+	// How many executions random search draws.
+	ExecutionCount *int `json:"executionCount,omitempty"`
+	// How many run at once; 0: no limit.
+	BatchSize *int `json:"batchSize,omitempty"`
+}
+
 type CreateTokenInput struct {
 	Name string `json:"name"`
 	// Whose token; default the viewer. Another user's needs a server-admin token.
@@ -123,19 +137,21 @@ type DatasetVersionResult struct {
 }
 
 type Datum struct {
-	ID        string    `json:"id"`
-	Project   string    `json:"project"`
-	Name      string    `json:"name"`
-	Size      int       `json:"size"`
-	Md5       string    `json:"md5"`
-	Sha1      string    `json:"sha1"`
-	Sha256    string    `json:"sha256"`
-	Blake3    string    `json:"blake3"`
-	Store     *string   `json:"store,omitempty"`
-	Execution *string   `json:"execution,omitempty"`
-	Uploader  *string   `json:"uploader,omitempty"`
-	CreatedAt time.Time `json:"createdAt"`
-	Purged    bool      `json:"purged"`
+	ID         string    `json:"id"`
+	Project    string    `json:"project"`
+	Name       string    `json:"name"`
+	Size       int       `json:"size"`
+	Md5        string    `json:"md5"`
+	Sha1       string    `json:"sha1"`
+	Sha256     string    `json:"sha256"`
+	Blake3     string    `json:"blake3"`
+	Store      *string   `json:"store,omitempty"`
+	Execution  *string   `json:"execution,omitempty"`
+	Uploader   *string   `json:"uploader,omitempty"`
+	CreatedAt  time.Time `json:"createdAt"`
+	Purged     bool      `json:"purged"`
+	Tags       []string  `json:"tags"`
+	Properties any       `json:"properties,omitempty"`
 }
 
 type DatumPage struct {
@@ -445,6 +461,8 @@ type Project struct {
 	// The viewer's role.
 	Role           Role `json:"role"`
 	ExecutionCount int  `json:"executionCount"`
+	// Store names this project maps to store locations of its own, by name.
+	StoreOverrides []StoreOverride `json:"storeOverrides"`
 }
 
 type ProjectResult struct {
@@ -493,6 +511,11 @@ type StatusCount struct {
 	Count  int             `json:"count"`
 }
 
+type StoreOverride struct {
+	Name  string `json:"name"`
+	Store string `json:"store"`
+}
+
 type Subscription struct {
 }
 
@@ -516,6 +539,14 @@ type Task struct {
 	StopRequested bool         `json:"stopRequested"`
 	Executions    []string     `json:"executions"`
 	Summary       *TaskSummary `json:"summary"`
+}
+
+type TaskResult struct {
+	ID     string `json:"id"`
+	Number int    `json:"number"`
+	// The executions created, in parameter-set order.
+	Executions []ExecutionResult `json:"executions"`
+	Position   uint64            `json:"position"`
 }
 
 type TaskSummary struct {
@@ -555,6 +586,25 @@ type UploadResult struct {
 	// The live datums of the project that had the same content before this upload, oldest first.
 	Duplicates []string `json:"duplicates"`
 	Position   uint64   `json:"position"`
+}
+
+// How one parameter varies, with valohai.yaml's rules for its style: single (value), multiple (items), linear (start, end, step), logspace (start, end, count, base: default 10), random (min, max, count, distribution: uniform, loguniform or normal, seed).
+type VariantInput struct {
+	Name         string       `json:"name"`
+	Style        VariantStyle `json:"style"`
+	Value        *string      `json:"value,omitempty"`
+	Items        []string     `json:"items,omitempty"`
+	Start        *float64     `json:"start,omitempty"`
+	End          *float64     `json:"end,omitempty"`
+	Step         *float64     `json:"step,omitempty"`
+	Count        *int         `json:"count,omitempty"`
+	Base         *float64     `json:"base,omitempty"`
+	Min          *float64     `json:"min,omitempty"`
+	Max          *float64     `json:"max,omitempty"`
+	Distribution *string      `json:"distribution,omitempty"`
+	Seed         *int         `json:"seed,omitempty"`
+	// Round generated numbers to integers.
+	Integerify *bool `json:"integerify,omitempty"`
 }
 
 type Viewer struct {
@@ -803,6 +853,124 @@ func (e *Role) UnmarshalJSON(b []byte) error {
 }
 
 func (e Role) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type TaskType string
+
+const (
+	TaskTypeGridSearch   TaskType = "GRID_SEARCH"
+	TaskTypeRandomSearch TaskType = "RANDOM_SEARCH"
+	TaskTypeManualSearch TaskType = "MANUAL_SEARCH"
+)
+
+var AllTaskType = []TaskType{
+	TaskTypeGridSearch,
+	TaskTypeRandomSearch,
+	TaskTypeManualSearch,
+}
+
+func (e TaskType) IsValid() bool {
+	switch e {
+	case TaskTypeGridSearch, TaskTypeRandomSearch, TaskTypeManualSearch:
+		return true
+	}
+	return false
+}
+
+func (e TaskType) String() string {
+	return string(e)
+}
+
+func (e *TaskType) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = TaskType(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid TaskType", str)
+	}
+	return nil
+}
+
+func (e TaskType) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *TaskType) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e TaskType) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type VariantStyle string
+
+const (
+	VariantStyleSingle   VariantStyle = "SINGLE"
+	VariantStyleMultiple VariantStyle = "MULTIPLE"
+	VariantStyleLinear   VariantStyle = "LINEAR"
+	VariantStyleLogspace VariantStyle = "LOGSPACE"
+	VariantStyleRandom   VariantStyle = "RANDOM"
+)
+
+var AllVariantStyle = []VariantStyle{
+	VariantStyleSingle,
+	VariantStyleMultiple,
+	VariantStyleLinear,
+	VariantStyleLogspace,
+	VariantStyleRandom,
+}
+
+func (e VariantStyle) IsValid() bool {
+	switch e {
+	case VariantStyleSingle, VariantStyleMultiple, VariantStyleLinear, VariantStyleLogspace, VariantStyleRandom:
+		return true
+	}
+	return false
+}
+
+func (e VariantStyle) String() string {
+	return string(e)
+}
+
+func (e *VariantStyle) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = VariantStyle(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid VariantStyle", str)
+	}
+	return nil
+}
+
+func (e VariantStyle) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *VariantStyle) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e VariantStyle) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
