@@ -118,7 +118,7 @@ func newCmdDatasetLs(f *factory, a *apiFlags) *cobra.Command {
 				return f.printJSON(res.Datasets)
 			}
 			if len(res.Datasets) == 0 {
-				_, err := fmt.Fprintf(f.Out, "no datasets yet: create one with 'strata dataset create NAME --file DATUM... -p %s'\n", a.project)
+				_, err := fmt.Fprintln(f.Out, "no datasets yet: create one with 'strata dataset create NAME --file DATUM...'")
 				return err
 			}
 			w := tabwriter.NewWriter(f.Out, 0, 4, 2, ' ', 0)
@@ -376,7 +376,7 @@ func newCmdDatasetVersionInfo(f *factory, a *apiFlags) *cobra.Command {
 				return err
 			}
 			v := res.DatasetVersion
-			files, err := datums(c.Context(), cl, v.Files)
+			files, err := fetchEach[datum](c.Context(), cl, "datum", "ID!", datumFields, v.Files)
 			if err != nil {
 				return err
 			}
@@ -407,23 +407,24 @@ func newCmdDatasetVersionInfo(f *factory, a *apiFlags) *cobra.Command {
 	return c
 }
 
-// datums reads the datums ids, in order, a batch of them per request.
-func datums(ctx context.Context, cl *apiClient, ids []string) ([]datum, error) {
-	const batch = 200 // within the API's complexity limit
-	out := make([]datum, 0, len(ids))
+// fetchEach reads field(id: ...) { fields } for each of ids, in order, a batch of them
+// per request; idType is the type of field's id argument ("ID" or "ID!").
+func fetchEach[T any](ctx context.Context, cl *apiClient, field, idType, fields string, ids []string) ([]T, error) {
+	const batch = 200 // within the API's complexity limit for a dozen fields each
+	out := make([]T, 0, len(ids))
 	for start := 0; start < len(ids); start += batch {
 		part := ids[start:min(start+batch, len(ids))]
 		var q, body strings.Builder
 		vars := map[string]any{}
 		q.WriteString("query(")
 		for i, id := range part {
-			fmt.Fprintf(&q, "$v%d: ID!, ", i)
-			fmt.Fprintf(&body, " n%d: datum(id: $v%d) { %s }", i, i, datumFields)
+			fmt.Fprintf(&q, "$v%d: %s, ", i, idType)
+			fmt.Fprintf(&body, " n%d: %s(id: $v%d) { %s }", i, field, i, fields)
 			vars["v"+strconv.Itoa(i)] = id
 		}
-		var res map[string]datum
+		var res map[string]T
 		if err := cl.do(ctx, q.String()+") {"+body.String()+" }", vars, &res); err != nil {
-			return nil, fmt.Errorf("read the datums: %w", err)
+			return nil, fmt.Errorf("read the %ss: %w", field, err)
 		}
 		for i := range part {
 			out = append(out, res["n"+strconv.Itoa(i)])
