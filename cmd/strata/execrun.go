@@ -427,19 +427,14 @@ func checkClean(ctx context.Context, root, commitFlag string) error {
 	if commitFlag != "" {
 		return nil
 	}
-	out, err := gitIn(ctx, root, "status", "--porcelain", "--untracked-files=no")
+	out, err := gitIn(ctx, root, "diff", "--name-only", "HEAD")
 	if err != nil {
 		return err
 	}
 	if out == "" {
 		return nil
 	}
-	var files []string
-	for _, l := range strings.Split(out, "\n") {
-		if len(l) > 3 {
-			files = append(files, l[3:])
-		}
-	}
+	files := strings.Split(out, "\n")
 	more := ""
 	if len(files) > 5 {
 		files, more = files[:5], fmt.Sprintf(" and %d more", len(files)-5)
