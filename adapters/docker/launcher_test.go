@@ -1,8 +1,6 @@
 package docker_test
 
 import (
-	"archive/tar"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -55,60 +53,15 @@ func mustLauncher(t testing.TB) *docker.Launcher {
 		t.Skipf("SKIPPING DOCKER TESTS: no dockerd answers (%v); run `make deps` to install and start one", err)
 	}
 	t.Cleanup(func() { _ = l.Close() })
-	buildOnce.Do(func() { buildErr = buildImage() })
+	buildOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		_, buildErr = l.BuildBusybox(ctx, testImage, "")
+	})
 	if buildErr != nil {
 		t.Fatalf("build %s: %v", testImage, buildErr)
 	}
 	return l
-}
-
-// buildImage builds testImage FROM scratch with Debian's static busybox.
-func buildImage() error {
-	bb, err := os.ReadFile("/usr/bin/busybox")
-	if err != nil {
-		bb, err = os.ReadFile("/bin/busybox")
-	}
-	if err != nil {
-		return errors.New("busybox-static is not installed (apt-get install busybox-static)")
-	}
-	dockerfile := "FROM scratch\nCOPY busybox /bin/busybox\nRUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]\n"
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	for _, f := range []struct {
-		name string
-		mode int64
-		data []byte
-	}{{"Dockerfile", 0o644, []byte(dockerfile)}, {"busybox", 0o755, bb}} {
-		if err := tw.WriteHeader(&tar.Header{Name: f.name, Mode: f.mode, Size: int64(len(f.data))}); err != nil {
-			return err
-		}
-		if _, err := tw.Write(f.data); err != nil {
-			return err
-		}
-	}
-	if err := tw.Close(); err != nil {
-		return err
-	}
-	cli, err := client.New(client.FromEnv)
-	if err != nil {
-		return err
-	}
-	defer cli.Close() //nolint:errcheck // test client
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	res, err := cli.ImageBuild(ctx, &buf, client.ImageBuildOptions{Tags: []string{testImage}, Remove: true, ForceRemove: true, NetworkMode: "none"})
-	if err != nil {
-		return err
-	}
-	defer res.Body.Close() //nolint:errcheck // read only
-	out, err := io.ReadAll(res.Body)
-	if err != nil {
-		return err
-	}
-	if strings.Contains(string(out), `"error"`) {
-		return errors.New(string(out))
-	}
-	return nil
 }
 
 func newEnv(t testing.TB) runnertest.Env {

@@ -65,6 +65,7 @@ hash-chained event, and answers what produced a model and what relies on it.`,
 		newCmdExec(f),
 		newCmdLogin(f), newCmdLogout(f), newCmdProject(f),
 		newCmdVersion(f),
+		newCmdImage(f),
 	)
 	return root
 }
