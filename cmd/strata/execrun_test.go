@@ -217,4 +217,3 @@ func TestExecRun_StepsOutputsMetadataDiff(t *testing.T) {
 		}
 	}
 }
-
