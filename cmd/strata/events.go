@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -19,8 +21,8 @@ func newCmdEvents(f *factory) *cobra.Command {
 		Use:   "events",
 		Short: "Read, verify, back up and restore the event log",
 		Long: `The event log is the single source of truth: every action is an immutable,
-hash-chained event. These commands work on the embedded log in --data-dir; stop
-'strata serve' first.`,
+hash-chained event. 'tail' reads it from a running 'strata serve' (--server); verify,
+export and import work on the embedded log in --data-dir: stop 'strata serve' first.`,
 	}
 	c.AddCommand(newCmdEventsVerify(f), newCmdEventsExport(f), newCmdEventsImport(f), newCmdEventsTail(f))
 	return c
@@ -150,76 +152,216 @@ Then it appends the events, keeping their IDs and times, and verifies the result
 	}
 }
 
+// apiEvent is the API's Event.
+type apiEvent struct {
+	Position      uint64          `json:"position"`
+	Stream        string          `json:"stream"`
+	Version       int             `json:"version"`
+	ID            string          `json:"id"`
+	Type          string          `json:"type"`
+	Schema        int             `json:"schema"`
+	RecordedAt    time.Time       `json:"recordedAt"`
+	Actor         *string         `json:"actor"`
+	CorrelationID *string         `json:"correlationId"`
+	CausationID   *string         `json:"causationId"`
+	Data          json.RawMessage `json:"data"`
+}
+
+const eventFields = `position stream version id type schema recordedAt actor correlationId causationId data`
+
+// eventsPage is how many events one events query asks for: within the API's complexity
+// limit for eventFields.
+const eventsPage = 300
+
+// maxReconnects bounds how many times in a row 'tail -f' reconnects without an event.
+const maxReconnects = 20
+
 func newCmdEventsTail(f *factory) *cobra.Command {
+	a := &apiFlags{}
 	var (
 		follow bool
 		last   int
 	)
 	c := &cobra.Command{
-		Use:   "tail [-f] [-n N]",
-		Short: "Print the latest events, and with -f every new one",
-		Args:  noArgs,
+		Use:   "tail [-f] [-n N] [--project P]",
+		Short: "Print the latest events of a running server's log, and with -f every new one",
+		Long: `Asks a running 'strata serve' (--server) for the last N events of its log, or of one
+project's (--project); the whole log needs a server-admin token. With -f it then
+follows new events live over the API's events subscription until interrupted; when
+the connection drops it reconnects from the last position printed, so no event is
+missed or printed twice. --json prints one JSON event per line.`,
+		Args: noArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if last < 0 {
 				return &usageError{fmt.Errorf("-n %d: want 0 or more", last)}
 			}
-			s, err := f.openLog(false)
+			cl, err := f.client(a)
 			if err != nil {
 				return err
 			}
-			defer closeLog(f, s)
-			head, err := s.Head(c.Context())
-			if err != nil {
+			var project *string // nil: the whole log
+			if strings.TrimSpace(a.project) != "" {
+				pid, err := cl.project(c.Context(), a)
+				if err != nil {
+					return err
+				}
+				project = &pid
+			}
+			var head struct {
+				Head uint64 `json:"head"`
+			}
+			if err := cl.do(c.Context(), `{ head }`, nil, &head); err != nil {
 				return err
 			}
-			from := events.Position(0)
-			if uint64(head) > uint64(last) {
-				from = head - events.Position(last)
-			}
-			ctx := c.Context()
-			if !follow {
-				var cancel context.CancelFunc
-				ctx, cancel = context.WithCancel(ctx)
-				defer cancel()
+			evs, err := lastEvents(c.Context(), cl, project, last, head.Head)
+			if err != nil {
+				return err
 			}
 			w := tabwriter.NewWriter(f.Out, 0, 4, 2, ' ', 0)
+			print := func(e apiEvent) error {
+				if f.JSON {
+					return f.printJSONLine(e)
+				}
+				fmt.Fprintf(w, "%d\t%s\t%s\t%d\t%s\t%s\n", e.Position, e.RecordedAt.Format(time.RFC3339), e.Stream, e.Version, e.Type, deref(e.Actor))
+				if follow {
+					return w.Flush()
+				}
+				return nil
+			}
 			if !f.JSON {
 				fmt.Fprintln(w, "POSITION\tTIME\tSTREAM\tVERSION\tTYPE\tACTOR")
 			}
-			err = s.Subscribe(ctx, from, func(e events.Envelope) error {
-				if f.JSON {
-					if err := f.printJSONLine(e); err != nil {
-						return err
-					}
-				} else {
-					fmt.Fprintf(w, "%d\t%s\t%s\t%d\t%s\t%s\n", e.Position, e.RecordedAt.Format(time.RFC3339), e.Stream, e.Version, e.Type, e.Actor)
-					if follow {
-						if err := w.Flush(); err != nil {
-							return err
-						}
-					}
+			from := head.Head
+			for _, e := range evs {
+				if err := print(e); err != nil {
+					return err
 				}
-				if !follow && e.Position >= head {
-					return errStop
-				}
-				return nil
-			})
-			if ferr := w.Flush(); err == nil || errors.Is(err, errStop) {
-				err = ferr
+				from = e.Position
 			}
-			if errors.Is(err, context.Canceled) && follow {
-				return nil // interrupted
+			if err := w.Flush(); err != nil || !follow {
+				return err
 			}
-			return err
+			return followEvents(c.Context(), cl, project, from, print, f.Err)
 		},
 	}
+	a.register(c, true)
 	c.Flags().BoolVarP(&follow, "follow", "f", false, "keep printing new events until interrupted")
 	c.Flags().IntVarP(&last, "lines", "n", 20, "how many of the latest events to print first")
 	return c
 }
 
-// errStop ends a subscription once it has printed what was asked.
-var errStop = errors.New("stop")
+// lastEvents returns the last n events up to position head (of project, or of the whole
+// log when nil), oldest first, reading ever wider windows back from head.
+func lastEvents(ctx context.Context, cl *apiClient, project *string, n int, head uint64) ([]apiEvent, error) {
+	var got []apiEvent
+	hi, width := head, uint64(max(n, eventsPage))
+	for hi > 0 && len(got) < n {
+		lo := hi - min(width, hi)
+		page, err := eventsBetween(ctx, cl, project, lo, hi)
+		if err != nil {
+			return nil, err
+		}
+		got = append(page, got...)
+		hi, width = lo, min(width*4, head)
+	}
+	return got[max(0, len(got)-n):], nil
+}
+
+// eventsBetween returns the events at positions lo < p <= hi, of project or of the whole
+// log when nil, oldest first.
+func eventsBetween(ctx context.Context, cl *apiClient, project *string, lo, hi uint64) ([]apiEvent, error) {
+	var out []apiEvent
+	after := lo
+	for {
+		var res struct {
+			Events struct {
+				Nodes []apiEvent `json:"nodes"`
+				Next  *uint64    `json:"next"`
+			} `json:"events"`
+		}
+		if err := cl.do(ctx, `query($f: EventFilter, $first: Int, $after: Position) { events(filter: $f, first: $first, after: $after) { nodes { `+eventFields+` } next } }`,
+			map[string]any{"f": map[string]any{"project": project}, "first": eventsPage, "after": after}, &res); err != nil {
+			return nil, err
+		}
+		for _, e := range res.Events.Nodes {
+			if e.Position > hi {
+				return out, nil
+			}
+			out = append(out, e)
+		}
+		if res.Events.Next == nil {
+			return out, nil
+		}
+		after = *res.Events.Next
+	}
+}
+
+// followEvents prints every event after position from as it arrives (of project, or of
+// the whole log when nil) until ctx ends. A dropped connection is resumed after the last
+// position printed; an error the API answers ends it.
+func followEvents(ctx context.Context, cl *apiClient, project *string, from uint64, print func(apiEvent) error, warn io.Writer) error {
+	last := from
+	for failures := 0; ; failures++ {
+		got, err := followOnce(ctx, cl, project, &last, print)
+		if got {
+			failures = 0
+		}
+		var ae *apiError
+		switch {
+		case ctx.Err() != nil:
+			return nil // interrupted
+		case errors.As(err, &ae) || errors.Is(err, errPrint):
+			return err
+		case failures >= maxReconnects:
+			return fmt.Errorf("the event feed failed %d times in a row: %w (run the command again to resume)", failures+1, err)
+		}
+		fmt.Fprintf(warn, "strata: the event feed broke (%v): reconnecting after position %d\n", err, last)
+		select {
+		case <-time.After(min(time.Duration(1<<failures)*100*time.Millisecond, 5*time.Second)):
+		case <-ctx.Done():
+			return nil
+		}
+	}
+}
+
+// errPrint wraps a failure to print an event: following cannot go on.
+var errPrint = errors.New("print an event")
+
+// followOnce reads one connection of the events subscription after *last, moving *last
+// past every event printed, and reports whether it printed any.
+func followOnce(ctx context.Context, cl *apiClient, project *string, last *uint64, print func(apiEvent) error) (bool, error) {
+	sub, err := cl.subscribe(ctx, map[string]map[string]any{"events": {
+		"query":     `subscription($after: Position, $p: ID) { events(after: $after, project: $p) { ` + eventFields + ` } }`,
+		"variables": map[string]any{"after": *last, "p": project},
+	}})
+	if err != nil {
+		return false, err
+	}
+	defer sub.close()
+	got := false
+	for {
+		_, data, done, err := sub.next(ctx)
+		switch {
+		case err != nil:
+			return got, err
+		case done:
+			return got, errors.New("the server ended the subscription")
+		}
+		var m struct {
+			Events apiEvent `json:"events"`
+		}
+		if err := json.Unmarshal(data, &m); err != nil {
+			return got, fmt.Errorf("decode an event: %w", err)
+		}
+		if m.Events.Position <= *last {
+			continue // already printed: never twice
+		}
+		if err := print(m.Events); err != nil {
+			return got, fmt.Errorf("%w: %w", errPrint, err)
+		}
+		*last, got = m.Events.Position, true
+	}
+}
 
 func exactArgs(n int, names string) cobra.PositionalArgs {
 	return func(c *cobra.Command, args []string) error {
