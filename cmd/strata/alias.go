@@ -74,7 +74,7 @@ func newCmdAliasSet(f *factory, a *apiFlags) *cobra.Command {
 	}
 }
 
-// asOfFlag is --as-of: a log position (a number) or a time (RFC 3339, or a date).
+// asOfVar adds --as-of to c: a log position (a number) or a time (RFC 3339, or a date).
 func asOfVar(c *cobra.Command, s *string) {
 	c.Flags().StringVar(s, "as-of", "", "read as of a log position (a number) or a time (RFC 3339, or YYYY-MM-DD)")
 }
