@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -302,9 +303,10 @@ func dashed(name string) string {
 func addStepFlags(fs *pflag.FlagSet, step *valohaiyaml.Step) stepFlags {
 	sf := stepFlags{params: map[string]*[]string{}, inputs: map[string]*[]string{}, bools: map[string]*bool{}}
 	add := func(name, usage string, v pflag.Value, noOpt string) {
-		for _, n := range []string{name, dashed(name)} {
+		for i, n := range []string{name, dashed(name)} {
 			if n != "" && fs.Lookup(n) == nil {
-				fs.VarPF(v, n, "", usage).NoOptDefVal = noOpt
+				fl := fs.VarPF(v, n, "", usage)
+				fl.NoOptDefVal, fl.Hidden = noOpt, i == 1 // the dashed spelling is an alias
 			}
 		}
 	}
@@ -352,14 +354,14 @@ func parameterType(p *valohaiyaml.Parameter) string {
 // stepHelp lists step's parameters and inputs as flags.
 func stepHelp(step *valohaiyaml.Step) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "step %s takes", step.Name)
 	if len(step.Parameters) == 0 && len(step.Inputs) == 0 {
-		b.WriteString(" no parameters or inputs\n")
+		fmt.Fprintf(&b, "step %s takes no parameters or inputs\n", step.Name)
 		return b.String()
 	}
-	b.WriteString(":\n")
+	fmt.Fprintf(&b, "step %s takes:\n", step.Name)
+	w := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
 	for _, p := range step.Parameters {
-		fmt.Fprintf(&b, "  --%s\tparameter (%s)\n", p.Name, parameterType(p))
+		fmt.Fprintf(w, "  --%s\tparameter (%s)\n", p.Name, parameterType(p))
 	}
 	for _, i := range step.Inputs {
 		req := "optional"
@@ -368,8 +370,9 @@ func stepHelp(step *valohaiyaml.Step) string {
 		} else if len(i.Default) > 0 {
 			req = "default " + strings.Join(i.Default, ", ")
 		}
-		fmt.Fprintf(&b, "  --%s\tinput URL (%s)\n", i.Name, req)
+		fmt.Fprintf(w, "  --%s\tinput URL (%s)\n", i.Name, req)
 	}
+	_ = w.Flush() // into a strings.Builder
 	return b.String()
 }
 
