@@ -35,7 +35,7 @@ func newCmdEnv(f *factory) *cobra.Command {
 	c := &cobra.Command{
 		Use:     "env",
 		Aliases: []string{"environment"},
-		Short:   "List and create environments (the machine types executions run on)",
+		Short:   "List, create and enable environments (the machine types executions run on)",
 		Long: `An environment is a machine type: CPUs, memory, GPUs and a price per hour, which an
 execution's cost is reckoned from. Server admins create them; a project can use those
 enabled for it ('strata env enable').`,

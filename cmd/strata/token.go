@@ -45,7 +45,7 @@ func newCmdTokenCreate(f *factory, a *apiFlags) *cobra.Command {
 		Long: `Creates a token named --name for you, or for --user (server admins only); --admin
 makes it a server-admin token (server admins only). The secret goes to standard
 output, once: store it now. What a token may do in a project follows its user's role
-there ('strata project' manages members).`,
+there.`,
 		Args: noArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if strings.TrimSpace(name) == "" {
