@@ -75,7 +75,8 @@ func TestDataset_CreateVersionAliasLs(t *testing.T) {
 	}
 
 	code, out, _ = strata(t, "", "--data-dir", dir, "data", "--server", url, "-p", "vision", "trace", c, "--down")
-	if code != 0 || !strings.Contains(out, "member-of → dataset version dataset://images/v2") {
+	if code != 0 || !strings.Contains(out, "member-of → dataset version dataset://images/v2") ||
+		!strings.Contains(out, "points-to → dataset alias dataset://images/production") {
 		t.Errorf("trace --down of a member = %d:\n%s", code, out)
 	}
 
