@@ -133,18 +133,19 @@ type Deps struct {
 
 // Service runs the application's commands. It is safe for concurrent use.
 type Service struct {
-	cfg     Config
-	log     events.Store
-	codec   *events.Codec
-	blobs   map[string]blob.Store
-	objects map[string]ObjectReader
-	now     func() time.Time
-	newID   func() string
-	stores  *stores
-	allow   []netip.Prefix
-	http    *http.Client
-	index   *contentIndex
-	locks   contentLocks
+	cfg      Config
+	log      events.Store
+	codec    *events.Codec
+	blobs    map[string]blob.Store
+	objects  map[string]ObjectReader
+	now      func() time.Time
+	newID    func() string
+	stores   *stores
+	allow    []netip.Prefix
+	http     *http.Client
+	index    *contentIndex
+	locks    contentLocks
+	projects projectStates
 }
 
 // New returns a Service for cfg and d. It checks cfg and the collaborators, and contacts
@@ -197,7 +198,7 @@ var (
 )
 
 func (s *Service) loadProject(ctx context.Context, id domain.ProjectID) (project.State, error) {
-	st, _, err := events.Fold(ctx, s.log, s.codec, ProjectStream(id), project.State{}, project.Evolve)
+	st, err := s.projectSettings(ctx, id)
 	if err != nil {
 		return project.State{}, err
 	}

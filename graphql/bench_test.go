@@ -63,7 +63,7 @@ func benchDigests(s string) domain.Digests {
 // lineage chains of benchChain.
 func generateHistory(b *testing.B, log events.Store, c *events.Codec, n int) benchHistory {
 	ctx := context.Background()
-	const perRun = 17 // events per execution, its outputs' datum.Created included
+	const perRun = 18 // events per execution: its number, its outputs' datum.Created included
 	h := benchHistory{project: domain.ProjectID(uuid.NewString()), runs: max(n/perRun, benchWorkers*benchChain)}
 	base := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	meta := events.Meta{Actor: string(app.BootstrapUser)}
@@ -87,7 +87,8 @@ func generateHistory(b *testing.B, log events.Store, c *events.Codec, n int) ben
 		Spec: environment.Spec{Name: "CPU", CPUs: 4, MemoryBytes: 8 << 30, PricePerHour: 3_600_000}, At: base}); err != nil {
 		b.Fatal(err)
 	}
-	var mu sync.Mutex // guards firstErr and h.deepest
+	ids := make([]domain.ExecutionID, h.runs) // ids[k] is written by run k's worker only
+	var mu sync.Mutex                         // guards firstErr and h.deepest
 	var firstErr error
 	var wg sync.WaitGroup
 	for w := range benchWorkers {
@@ -95,6 +96,7 @@ func generateHistory(b *testing.B, log events.Store, c *events.Codec, n int) ben
 			var prev domain.DatumID
 			for k := w; k < h.runs; k += benchWorkers {
 				id := domain.ExecutionID(uuid.NewString())
+				ids[k] = id
 				at := base.Add(time.Duration(k) * time.Minute)
 				tick := func() time.Time { at = at.Add(time.Second); return at }
 				step := (k / benchWorkers) % benchChain
@@ -165,6 +167,24 @@ func generateHistory(b *testing.B, log events.Store, c *events.Codec, n int) ben
 	wg.Wait()
 	if firstErr != nil {
 		b.Fatal(firstErr)
+	}
+	// Each execution's number is allocated on the project stream, as the server does: the
+	// stream every role check reads grows with the project's executions.
+	version := events.Version(2)
+	for from := 0; from < h.runs; from += 1000 {
+		var recs []events.Record
+		for k := from; k < min(from+1000, h.runs); k++ {
+			rec, err := c.Record(project.NumberAllocated{Project: h.project, Counter: project.CounterExecution, Number: k + 1, For: string(ids[k]), At: base}, meta)
+			if err != nil {
+				b.Fatal(err)
+			}
+			recs = append(recs, rec)
+		}
+		v, err := log.Append(ctx, app.ProjectStream(h.project), version, recs...)
+		if err != nil {
+			b.Fatal(err)
+		}
+		version = v.Version
 	}
 	head, err := log.Head(ctx)
 	if err != nil {

@@ -235,6 +235,19 @@ func (s State) Number(c Counter, id string) (int, bool) {
 // Last returns the last number of counter c allocated, 0 if none.
 func (s State) Last(c Counter) int { return s.last[c] }
 
+// Settings returns a copy of s without the numbers allocated to each thing (Number
+// answers false; Last still answers): everything else, with its maps and slices copied,
+// so it stays valid while s evolves further. It costs the size of the settings, not of
+// the project's history, which is what a cache of project states hands out per request.
+func (s State) Settings() State {
+	s.overrides = maps.Clone(s.overrides)
+	s.environments = slices.Clone(s.environments)
+	s.members = maps.Clone(s.members)
+	s.last = maps.Clone(s.last)
+	s.numbers = nil
+	return s
+}
+
 // Decide validates c against s and returns the events it causes.
 func Decide(s State, c Command) ([]Event, error) {
 	if create, ok := c.(Create); ok {

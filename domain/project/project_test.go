@@ -216,3 +216,21 @@ func TestCounter_Format(t *testing.T) {
 		}
 	}
 }
+
+func TestState_Settings(t *testing.T) {
+	s := fold([]project.Event{created, project.MemberSet{Project: projID, User: bob, Role: project.RoleViewer, At: at}, allocated(project.CounterExecution, 1, exec1)})
+	settings := s.Settings()
+	// s evolves on, reusing its maps; the settings handed out before must not change.
+	s = project.Evolve(s, project.MemberRemoved{Project: projID, User: bob, At: at})
+	s = project.Evolve(s, project.StoreOverrideSet{Project: projID, Name: "models", Store: "gs://models-bucket", At: at})
+	s = project.Evolve(s, allocated(project.CounterExecution, 2, exec2))
+	if r, ok := settings.Role(bob); !ok || r != project.RoleViewer || len(settings.StoreOverrides()) != 0 || settings.Last(project.CounterExecution) != 1 {
+		t.Errorf("settings changed as the state evolved: bob %q %v, overrides %v, last %d", r, ok, settings.StoreOverrides(), settings.Last(project.CounterExecution))
+	}
+	if _, ok := settings.Number(project.CounterExecution, exec1); ok {
+		t.Error("Settings().Number() found a number; settings leave them out")
+	}
+	if _, ok := s.Role(bob); ok || s.Last(project.CounterExecution) != 2 {
+		t.Errorf("state: bob still a member or last %d, want 2", s.Last(project.CounterExecution))
+	}
+}
