@@ -88,7 +88,11 @@ type AttachExecution struct {
 	At        time.Time
 }
 
-// RecordExecutionStatus records the status an attached execution reached (idempotent).
+// RecordExecutionStatus records the status an attached execution reached. It is
+// idempotent and safe to deliver late or twice: an execution's status only moves forward
+// (created, queued, started, stopping, then one of the ends), so a status the task has
+// already recorded, or one before it, changes nothing. A second, different end is
+// domain.ErrConflict.
 type RecordExecutionStatus struct {
 	Execution domain.ExecutionID
 	Status    domain.ExecutionStatus
@@ -232,11 +236,13 @@ func Decide(s State, c Command) ([]Event, error) {
 			return nil, fmt.Errorf("record status of %s: unknown status %q: %w", c.Execution, c.Status, domain.ErrInvalid)
 		}
 		cur := s.statuses[c.Execution]
-		if cur == c.Status {
+		switch {
+		case cur == c.Status:
 			return nil, nil
-		}
-		if cur.IsTerminal() {
-			return nil, fmt.Errorf("record status of %s: it already ended %s, cannot become %s: %w", c.Execution, cur, c.Status, domain.ErrConflict)
+		case cur.IsTerminal() && c.Status.IsTerminal():
+			return nil, fmt.Errorf("record status of %s: it already ended %s, cannot end %s: %w", c.Execution, cur, c.Status, domain.ErrConflict)
+		case stage(c.Status) <= stage(cur):
+			return nil, nil // an earlier status delivered late (a replay): the task is past it
 		}
 		return []Event{ExecutionStatusRecorded{Task: id, Execution: c.Execution, Status: c.Status, At: c.At}}, nil
 	case Stop:
@@ -405,6 +411,22 @@ func checkVariant(v Variant) error {
 		return bad("unknown style (want single, multiple, linear, logspace or random)")
 	}
 	return nil
+}
+
+// stage orders execution statuses along the lifecycle: every transition an execution
+// makes goes to a higher stage (see package execution), and the ends share the last one.
+func stage(s domain.ExecutionStatus) int {
+	switch s {
+	case domain.StatusQueued:
+		return 1
+	case domain.StatusStarted:
+		return 2
+	case domain.StatusStopping:
+		return 3
+	case domain.StatusStopped, domain.StatusComplete, domain.StatusError, domain.StatusCrashed:
+		return 4
+	}
+	return 0 // created, or none recorded
 }
 
 func checkAt(at time.Time) error {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/stratahq/strata/domain"
+	"github.com/stratahq/strata/domain/execution"
 	"github.com/stratahq/strata/domain/task"
 )
 
@@ -131,7 +132,13 @@ func TestDecide(t *testing.T) {
 		{"record the same status is a no-op", []task.Event{created(), attached(e1), status(e1, domain.StatusQueued)}, task.RecordExecutionStatus{Execution: e1, Status: domain.StatusQueued, At: at}, nil, nil},
 		{"record status of a stranger", []task.Event{created()}, task.RecordExecutionStatus{Execution: e1, Status: domain.StatusQueued, At: at}, nil, task.ErrNotAttached},
 		{"record an unknown status", []task.Event{created(), attached(e1)}, task.RecordExecutionStatus{Execution: e1, Status: "running", At: at}, nil, domain.ErrInvalid},
-		{"record a status after the end", []task.Event{created(), attached(e1), status(e1, domain.StatusComplete)}, task.RecordExecutionStatus{Execution: e1, Status: domain.StatusStarted, At: at}, nil, domain.ErrConflict},
+		{"record the next status", []task.Event{created(), attached(e1), status(e1, domain.StatusQueued)}, task.RecordExecutionStatus{Execution: e1, Status: domain.StatusStarted, At: at}, []task.Event{status(e1, domain.StatusStarted)}, nil},
+		{"record an end skipping statuses", []task.Event{created(), attached(e1)}, task.RecordExecutionStatus{Execution: e1, Status: domain.StatusCrashed, At: at}, []task.Event{status(e1, domain.StatusCrashed)}, nil},
+		{"an earlier status delivered late is a no-op", []task.Event{created(), attached(e1), status(e1, domain.StatusStarted)}, task.RecordExecutionStatus{Execution: e1, Status: domain.StatusQueued, At: at}, nil, nil},
+		{"a status replayed after the end is a no-op", []task.Event{created(), attached(e1), status(e1, domain.StatusComplete)}, task.RecordExecutionStatus{Execution: e1, Status: domain.StatusStarted, At: at}, nil, nil},
+		{"stopping replayed after stopped is a no-op", []task.Event{created(), attached(e1), status(e1, domain.StatusStopped)}, task.RecordExecutionStatus{Execution: e1, Status: domain.StatusStopping, At: at}, nil, nil},
+		{"the end replayed is a no-op", []task.Event{created(), attached(e1), status(e1, domain.StatusError)}, task.RecordExecutionStatus{Execution: e1, Status: domain.StatusError, At: at}, nil, nil},
+		{"a second, different end", []task.Event{created(), attached(e1), status(e1, domain.StatusComplete)}, task.RecordExecutionStatus{Execution: e1, Status: domain.StatusError, At: at}, nil, domain.ErrConflict},
 
 		{"stop", []task.Event{created()}, task.Stop{By: alice, At: at}, []task.Event{stopReq}, nil},
 		{"stop again is a no-op", []task.Event{created(), stopReq}, task.Stop{By: alice, At: at}, nil, nil},
@@ -182,5 +189,26 @@ func TestState_SummaryAndStatus(t *testing.T) {
 	s := fold([]task.Event{created(), attached(e1), stopReq})
 	if !s.Exists() || s.ID() != taskID || s.Project() != projID || s.Number() != 2 || !s.StopRequested() || s.Spec().Step != "train" || len(s.Executions()) != 1 {
 		t.Error("accessors wrong")
+	}
+}
+
+// Every transition an execution can make is recorded on its task, and replaying the
+// earlier status afterwards changes nothing.
+func TestDecide_FollowsTheExecutionLifecycle(t *testing.T) {
+	for _, from := range domain.ExecutionStatuses() {
+		for _, to := range domain.ExecutionStatuses() {
+			if !execution.CanTransition(from, to) {
+				continue
+			}
+			given := []task.Event{created(), attached(e1), status(e1, from)}
+			got, err := task.Decide(fold(given), task.RecordExecutionStatus{Execution: e1, Status: to, At: at})
+			if err != nil || len(got) != 1 {
+				t.Errorf("%s → %s: Decide() = %v, %v, want it recorded", from, to, got, err)
+			}
+			given = append(given, status(e1, to))
+			if got, err := task.Decide(fold(given), task.RecordExecutionStatus{Execution: e1, Status: from, At: at}); err != nil || len(got) != 0 {
+				t.Errorf("%s replayed after %s: Decide() = %v, %v, want a no-op", from, to, got, err)
+			}
+		}
 	}
 }
