@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/stratahq/strata/adapters/valohaiyaml"
 	"github.com/stratahq/strata/app"
 	"github.com/stratahq/strata/domain"
 	"github.com/stratahq/strata/domain/execution"
@@ -87,7 +86,7 @@ func (r *Runner) prepare(ctx context.Context, st execution.State, dir string) (S
 		env[v.Name] = val
 	}
 	h := r.cfg.Hardware
-	return Spec{Execution: st.ID(), Project: spec.Project, Image: spec.Image, Script: valohaiyaml.JoinCommand(spec.Commands, "\n"),
+	return Spec{Execution: st.ID(), Project: spec.Project, Image: spec.Image, Script: JoinCommand(spec.Commands, "\n"),
 		Dir: dir, Env: env, CPUs: h.CPUs, MemoryBytes: h.MemoryBytes, GPUs: h.GPUs, Network: r.cfg.Network || spec.Network}, nil
 }
 

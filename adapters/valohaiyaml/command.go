@@ -275,34 +275,6 @@ func (s *Step) DefaultValues() map[string]any {
 	return out
 }
 
-// JoinCommand joins built commands into one script with joiner (such as
-// " && " or "\n"), skipping blank commands. A shebang ("#!...") starting
-// the first command stays on a line of its own at the top.
-func JoinCommand(commands []string, joiner string) string {
-	var parts []string
-	for _, c := range commands {
-		if strings.TrimSpace(c) != "" {
-			parts = append(parts, c)
-		}
-	}
-	if len(parts) == 0 {
-		return ""
-	}
-	if !strings.HasPrefix(parts[0], "#!") {
-		return strings.Join(parts, joiner)
-	}
-	shebang, rest, _ := strings.Cut(parts[0], "\n")
-	if strings.TrimSpace(rest) == "" {
-		parts = parts[1:]
-	} else {
-		parts[0] = rest
-	}
-	if len(parts) == 0 {
-		return shebang
-	}
-	return shebang + "\n" + strings.Join(parts, joiner)
-}
-
 // Quote returns s quoted for a POSIX shell the way Python's shlex.quote
 // does: unchanged when it has only safe characters, else in single quotes.
 func Quote(s string) string {

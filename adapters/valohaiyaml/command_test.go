@@ -7,6 +7,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/stratahq/strata/adapters/valohaiyaml"
+	"github.com/stratahq/strata/runner"
 )
 
 func f64(f float64) *float64 { return &f }
@@ -207,28 +208,7 @@ func TestBuildCommand_shebang(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := valohaiyaml.JoinCommand(cmds, " && "); got != tt.want {
-				t.Errorf("JoinCommand() = %q, want %q", got, tt.want)
-			}
-		})
-	}
-}
-
-func TestJoinCommand(t *testing.T) {
-	tests := []struct {
-		name string
-		cmds []string
-		want string
-	}{
-		{"empty", nil, ""},
-		{"skips blanks", []string{"a", "", "  ", "b"}, "a && b"},
-		{"shebang alone", []string{"#!/bin/sh", "a"}, "#!/bin/sh\na"},
-		{"shebang only", []string{"#!/bin/sh"}, "#!/bin/sh"},
-		{"no shebang in later commands", []string{"a", "#!/bin/sh"}, "a && #!/bin/sh"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := valohaiyaml.JoinCommand(tt.cmds, " && "); got != tt.want {
+			if got := runner.JoinCommand(cmds, " && "); got != tt.want {
 				t.Errorf("JoinCommand() = %q, want %q", got, tt.want)
 			}
 		})

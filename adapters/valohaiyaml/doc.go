@@ -41,5 +41,5 @@
 //	}
 //
 // The runner builds a step's command with Step.BuildCommand and joins it with
-// JoinCommand before running it with /bin/sh -e -c.
+// runner.JoinCommand before running it with /bin/sh -e -c.
 package valohaiyaml

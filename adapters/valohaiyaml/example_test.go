@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/stratahq/strata/adapters/valohaiyaml"
+	"github.com/stratahq/strata/runner"
 )
 
 func ExampleLint() {
@@ -58,7 +59,7 @@ func ExampleStep_BuildCommand() {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println(valohaiyaml.JoinCommand(cmds, " && "))
+	fmt.Println(runner.JoinCommand(cmds, " && "))
 	// Output:
 	// pip install -r requirements.txt && python train.py --epochs=3 --layers=64-32
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/stratahq/strata/adapters/valohaiyaml"
+	"github.com/stratahq/strata/runner"
 )
 
 // FuzzParse checks that no input panics, that problems and errors agree, and
@@ -35,7 +36,7 @@ func FuzzParse(f *testing.F) {
 		}
 		for _, s := range cfg.Steps {
 			if cmds, err := s.BuildCommand(s.DefaultValues()); err == nil {
-				_ = valohaiyaml.JoinCommand(cmds, " && ")
+				_ = runner.JoinCommand(cmds, " && ")
 			}
 		}
 	})
