@@ -66,7 +66,7 @@ func (r *Resolver) stepExecution(ctx context.Context, in generated.RunStepInput)
 		}
 		inputs[v.Name] = append(inputs[v.Name], v.Uris...)
 	}
-	c, err := runner.FromStep(step, values, inputs)
+	c, err := FromStep(step, values, inputs)
 	if err != nil {
 		return app.CreateExecution{}, err
 	}

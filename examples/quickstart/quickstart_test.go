@@ -21,6 +21,7 @@ import (
 	"github.com/stratahq/strata/domain/dataset"
 	"github.com/stratahq/strata/domain/execution"
 	"github.com/stratahq/strata/events"
+	"github.com/stratahq/strata/graphql"
 	"github.com/stratahq/strata/runner"
 	"github.com/stratahq/strata/runner/runnertest"
 )
@@ -61,7 +62,7 @@ func TestQuickstart(t *testing.T) {
 		if s == nil {
 			t.Fatalf("valohai.yaml has no step %s", step)
 		}
-		c, err := runner.FromStep(s, params, nil)
+		c, err := graphql.FromStep(s, params, nil)
 		if err != nil {
 			t.Fatalf("FromStep(%s) error = %v", step, err)
 		}

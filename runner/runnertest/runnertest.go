@@ -24,6 +24,7 @@ import (
 	"github.com/stratahq/strata/domain/execution"
 	"github.com/stratahq/strata/domain/project"
 	"github.com/stratahq/strata/events"
+	"github.com/stratahq/strata/graphql"
 	"github.com/stratahq/strata/runner"
 )
 
@@ -168,7 +169,7 @@ func (h *Harness) CreateAs(user domain.UserID, yml, name string, params map[stri
 	if step == nil {
 		t.Fatalf("no step %s", name)
 	}
-	c, err := runner.FromStep(step, params, inputs)
+	c, err := graphql.FromStep(step, params, inputs)
 	if err != nil {
 		t.Fatalf("FromStep() error = %v", err)
 	}

@@ -1,4 +1,4 @@
-package runner
+package graphql
 
 import (
 	"fmt"
@@ -14,6 +14,10 @@ import (
 // and the input URIs given (laid over the defaults) into the request that creates an
 // execution of it: the commands rendered, the definitions the aggregate validates against,
 // the time limits. Project, Code and Environment are left to the caller.
+//
+// It lives here, above the inner packages, because it reads the valohai.yaml adapter's
+// types and builds app's request: runStep uses it, and so do suites that create
+// executions from a valohai.yaml (runnertest, examples/quickstart).
 func FromStep(s *valohaiyaml.Step, values map[string]any, inputs map[string][]string) (app.CreateExecution, error) {
 	cmds, err := s.BuildCommand(values)
 	if err != nil {
@@ -57,11 +61,10 @@ func FromStep(s *valohaiyaml.Step, values map[string]any, inputs map[string][]st
 			c.Inputs[in.Name] = in.Default
 		}
 	}
-	for name, uris := range inputs {
+	for name := range inputs {
 		if s.Input(name) == nil {
 			return app.CreateExecution{}, fmt.Errorf("step %s has no input %q: %w", s.Name, name, domain.ErrInvalid)
 		}
-		_ = uris
 	}
 	for _, v := range s.EnvironmentVariables {
 		if v.HasDefault {
