@@ -545,12 +545,30 @@ func (e *Engine) lowestLocked() events.Position {
 // WaitFor blocks until every projection has applied position pos (read your writes), or
 // ctx ends (its error).
 func (e *Engine) WaitFor(ctx context.Context, pos events.Position) error {
+	return e.waitUntil(ctx, pos, func() bool { return len(e.metas) == len(e.projs) && e.lowestLocked() >= pos })
+}
+
+// WaitForProjection blocks until the projection name has applied position pos, or ctx
+// ends (its error). A read that joins two projections waits with it for the second to
+// reach what it read in the first.
+func (e *Engine) WaitForProjection(ctx context.Context, name string, pos events.Position) error {
+	if e.byName[name] == nil {
+		return fmt.Errorf("wait for %s: %w", name, ErrUnknownProjection)
+	}
+	return e.waitUntil(ctx, pos, func() bool {
+		m, ok := e.metas[name]
+		return ok && m.checkpoint >= pos
+	})
+}
+
+// waitUntil blocks until ready (called with e.mu held) holds, or ctx ends.
+func (e *Engine) waitUntil(ctx context.Context, pos events.Position, ready func() bool) error {
 	for {
 		e.mu.Lock()
-		ready := len(e.metas) == len(e.projs) && e.lowestLocked() >= pos
+		ok := ready()
 		wake := e.wake
 		e.mu.Unlock()
-		if ready {
+		if ok {
 			return nil
 		}
 		select {

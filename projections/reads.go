@@ -114,6 +114,13 @@ func (rd *Reads) Execution(ctx context.Context, id domain.ExecutionID, a AsOf) (
 		if err != nil {
 			return err
 		}
+		if a.IsNow() {
+			// The inputs read model may trail the executions one: wait until it has
+			// applied everything the execution read says happened.
+			if err := rd.Engine.WaitForProjection(ctx, Inputs{}.Name(), x.Updated); err != nil {
+				return fmt.Errorf("input warnings of execution %s: %w", id, err)
+			}
+		}
 		return view(Inputs{}.Name(), func(r Reader) error {
 			var err error
 			x.Warnings, err = Inputs{}.Warnings(r, id)
