@@ -99,7 +99,8 @@ func resolveExecution(ctx context.Context, cl *apiClient, a *apiFlags, ref, fiel
 		return execInfo{}, err
 	}
 	if ref == "latest" {
-		err := cl.do(ctx, `query($p: ID!) { executions(project: $p, sort: {field: NUMBER, descending: true}, first: 1) { nodes { `+fields+` } } }`,
+		// The table names the latest; its detail (with input warnings) is read by ID.
+		err := cl.do(ctx, `query($p: ID!) { executions(project: $p, sort: {field: NUMBER, descending: true}, first: 1) { nodes { id } } }`,
 			map[string]any{"p": pid}, &res)
 		if err != nil {
 			return execInfo{}, err
@@ -107,7 +108,7 @@ func resolveExecution(ctx context.Context, cl *apiClient, a *apiFlags, ref, fiel
 		if len(res.Executions.Nodes) == 0 {
 			return execInfo{}, fmt.Errorf("project %s has no executions yet", a.project)
 		}
-		return res.Executions.Nodes[0], nil
+		return resolveExecution(ctx, cl, a, res.Executions.Nodes[0].ID, fields)
 	}
 	err = cl.do(ctx, `query($ref: String) { execution(ref: $ref) { `+fields+` } }`, map[string]any{"ref": pid + ":" + strconv.Itoa(n)}, &res)
 	return deref0(res.Execution), err
