@@ -19,7 +19,7 @@ build: ## build the strata binary into bin/
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/strata
 
 run: build ## start strata serve on the embedded default (badger + local files under ./.strata)
-	$(BIN) serve --data-dir $(DATA_DIR)
+	$(BIN) serve --data-dir $(DATA_DIR) --allow-file-repositories
 
 test: deps ## run every test (race detector on; installs and starts what the tests need)
 	$(GO) test -race -count=1 -timeout 20m ./...
