@@ -1,8 +1,6 @@
 package main
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -266,58 +264,28 @@ appears only once it is complete and verified; an existing file is not overwritt
 			if err != nil {
 				return err
 			}
-			if d.Purged {
-				return fmt.Errorf("datum %s (%s) was purged: its record and lineage remain, its content does not ('strata data info %s' shows its digests)", d.ID, d.Name, d.ID)
+			if err := purgedError(d); err != nil {
+				return err
 			}
 			if output == "" {
 				output = filepath.Base(d.Name)
 			}
-			if output != "-" {
-				if _, err := os.Stat(output); err == nil {
-					return fmt.Errorf("%s exists: choose another name with -o (download never overwrites)", output)
+			if output == "-" {
+				if _, err := copyDatum(c.Context(), f, cl, d, f.Out); err != nil {
+					return fmt.Errorf("download datum %s: %w", d.ID, err)
 				}
+				return nil
 			}
-			resp, err := cl.download(c.Context(), "/datums/"+d.ID+"/content")
-			if err != nil {
+			if _, err := os.Stat(output); err == nil {
+				return fmt.Errorf("%s exists: choose another name with -o (download never overwrites)", output)
+			}
+			if err := downloadDatumTo(c.Context(), f, cl, d, output); err != nil {
 				return err
 			}
-			defer func() { _ = resp.Body.Close() }() // read to the end below
-			w := f.Out
-			var tmp *os.File
-			if output != "-" {
-				if tmp, err = os.CreateTemp(filepath.Dir(output), "."+filepath.Base(output)+".part-*"); err != nil {
-					return fmt.Errorf("create %s: %w", output, err)
-				}
-				defer func() { _ = os.Remove(tmp.Name()) }() // gone after the rename
-				w = tmp
+			if f.JSON {
+				return f.printJSON(map[string]any{"datum": d.ID, "file": output, "size": d.Size, "sha256": d.SHA256})
 			}
-			p := newByteProgress(f.Err, "downloading "+d.Name, d.Size)
-			h := sha256.New()
-			n, err := io.Copy(io.MultiWriter(w, h), &countingReader{r: resp.Body, fn: p.update})
-			p.done()
-			if err == nil && (n != d.Size || hex.EncodeToString(h.Sum(nil)) != d.SHA256) {
-				err = fmt.Errorf("got %d bytes with sha256 %x, want %d bytes with sha256 %s: the content is corrupt or the transfer was cut; try again", n, h.Sum(nil), d.Size, d.SHA256)
-			}
-			if tmp != nil {
-				if err == nil {
-					err = tmp.Sync()
-				}
-				if cerr := tmp.Close(); err == nil {
-					err = cerr
-				}
-				if err == nil {
-					err = os.Link(tmp.Name(), output) // fails rather than overwrite a file created meanwhile
-				}
-			}
-			if err != nil {
-				return fmt.Errorf("download datum %s: %w", d.ID, err)
-			}
-			if f.JSON && output != "-" {
-				return f.printJSON(map[string]any{"datum": d.ID, "file": output, "size": n, "sha256": d.SHA256})
-			}
-			if output != "-" {
-				fmt.Fprintf(f.Err, "downloaded %s (%s, sha256 verified) to %s\n", d.Name, humanBytes(n), output)
-			}
+			fmt.Fprintf(f.Err, "downloaded %s (%s, sha256 verified) to %s\n", d.Name, humanBytes(d.Size), output)
 			return nil
 		},
 	}

@@ -125,8 +125,8 @@ DIR/<path>, checked against its SHA-256; an existing file is never overwritten.`
 // downloadDatumTo downloads datum d to the new file path (its directories made), with a
 // progress line, checking its size and SHA-256; the file appears only once verified.
 func downloadDatumTo(ctx context.Context, f *factory, cl *apiClient, d datum, path string) error {
-	if d.Purged {
-		return fmt.Errorf("datum %s (%s) was purged: its content is gone", d.ID, d.Name)
+	if err := purgedError(d); err != nil {
+		return err
 	}
 	if _, err := os.Stat(path); err == nil {
 		return fmt.Errorf("%s exists: download into another directory (download never overwrites)", path)
@@ -134,23 +134,12 @@ func downloadDatumTo(ctx context.Context, f *factory, cl *apiClient, d datum, pa
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	resp, err := cl.download(ctx, "/datums/"+d.ID+"/content")
-	if err != nil {
-		return err
-	}
-	defer func() { _ = resp.Body.Close() }() // read to the end below
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".part-*")
 	if err != nil {
 		return fmt.Errorf("create %s: %w", path, err)
 	}
 	defer func() { _ = os.Remove(tmp.Name()) }() // gone after the link
-	p := newByteProgress(f.Err, "downloading "+d.Name, d.Size)
-	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(tmp, h), &countingReader{r: resp.Body, fn: p.update})
-	p.done()
-	if err == nil && (n != d.Size || hex.EncodeToString(h.Sum(nil)) != d.SHA256) {
-		err = fmt.Errorf("got %d bytes with sha256 %x, want %d bytes with sha256 %s: the transfer was cut or the content is corrupt; try again", n, h.Sum(nil), d.Size, d.SHA256)
-	}
+	_, err = copyDatum(ctx, f, cl, d, tmp)
 	if err == nil {
 		err = tmp.Sync()
 	}
@@ -164,6 +153,32 @@ func downloadDatumTo(ctx context.Context, f *factory, cl *apiClient, d datum, pa
 		return fmt.Errorf("download datum %s to %s: %w", d.ID, path, err)
 	}
 	return nil
+}
+
+// copyDatum writes datum d's content to w, with a progress line, and returns how many
+// bytes it wrote; it fails unless they are d.Size bytes with d's SHA-256.
+func copyDatum(ctx context.Context, f *factory, cl *apiClient, d datum, w io.Writer) (int64, error) {
+	resp, err := cl.download(ctx, "/datums/"+d.ID+"/content")
+	if err != nil {
+		return 0, err
+	}
+	defer func() { _ = resp.Body.Close() }() // read to the end below
+	p := newByteProgress(f.Err, "downloading "+d.Name, d.Size)
+	h := sha256.New()
+	n, err := io.Copy(io.MultiWriter(w, h), &countingReader{r: resp.Body, fn: p.update})
+	p.done()
+	if err == nil && (n != d.Size || hex.EncodeToString(h.Sum(nil)) != d.SHA256) {
+		err = fmt.Errorf("got %d bytes with sha256 %x, want %d bytes with sha256 %s: the transfer was cut or the content is corrupt; try again", n, h.Sum(nil), d.Size, d.SHA256)
+	}
+	return n, err
+}
+
+// purgedError says that datum d's content is gone, if it was purged.
+func purgedError(d datum) error {
+	if !d.Purged {
+		return nil
+	}
+	return fmt.Errorf("datum %s (%s) was purged: its record and lineage remain, its content does not ('strata data info %s' shows its digests)", d.ID, d.Name, d.ID)
 }
 
 // metadataPoint is the API's MetadataPoint.
