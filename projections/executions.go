@@ -27,8 +27,8 @@ import (
 // status), the detail of one execution and its metadata points and resource samples.
 //
 // Keys: e execution → Execution; n project number → row; t project tag number → row
-// (see rows.go); ms project key value number → nothing, the metadata sort index (see
-// metaSortKey); c project [tag] status → how many executions (see countKey);
+// (see rows.go); ms project key value number → row without metadata, the metadata sort index
+// (see metaSortKey); c project [tag] status → how many executions (see countKey);
 // m execution seq → MetadataPoint; r execution seq → ResourceSample; env environment →
 // price per hour.
 type Executions struct{}
@@ -138,8 +138,8 @@ type MetadataPoint struct {
 func (Executions) Name() string { return "executions" }
 
 // Version returns the layout version: 3 has compact rows as index values, a metadata
-// sort index and status counters.
-func (Executions) Version() int { return 3 }
+// sort index and status counters; 4 has rows without metadata as the sort index's values.
+func (Executions) Version() int { return 4 }
 
 // Apply folds execution and environment events into the table.
 func (xs Executions) Apply(tx Txn, env events.Envelope, ev events.Event) error {
@@ -170,6 +170,7 @@ type execEntry struct {
 	origTags   []string                   // the tags indexed before the batch
 	origStatus domain.ExecutionStatus     // the status counted before the batch ("": none)
 	origMeta   map[string]json.RawMessage // the metadata indexed before the batch
+	origSlim   []byte                     // the metadata sort index's value before the batch
 	missing    bool                       // no record: events for it are ignored
 }
 
@@ -184,6 +185,9 @@ func (b *execBatch) get(id domain.ExecutionID) (*execEntry, error) {
 		return nil, err
 	}
 	e.missing, e.origTags, e.origStatus, e.origMeta = !ok, slices.Clone(e.x.Tags), e.x.Status, maps.Clone(e.x.Metadata)
+	if ok {
+		e.origSlim = encodeRow(&e.x, false)
+	}
 	b.recs[id] = e
 	b.order = append(b.order, id)
 	return e, nil
@@ -256,14 +260,16 @@ func (b *execBatch) flush() error {
 				}
 			}
 		}
+		slim := encodeRow(x, false)
+		slimChanged := !bytes.Equal(slim, e.origSlim)
 		for k, v := range x.Metadata {
-			if ov, ok := e.origMeta[k]; !ok || !bytes.Equal(ov, v) {
-				if err := b.tx.Set(metaSortKey(x.Project, k, v, x.Number), nil); err != nil {
+			if ov, ok := e.origMeta[k]; slimChanged || !ok || !bytes.Equal(ov, v) {
+				if err := b.tx.Set(metaSortKey(x.Project, k, v, x.Number), slim); err != nil {
 					return err
 				}
 			}
 		}
-		row := encodeRow(x)
+		row := encodeRow(x, true)
 		for _, t := range e.origTags {
 			if !slices.Contains(x.Tags, t) {
 				if err := b.tx.Delete(withUint(prefixOf("t", string(x.Project), t), uint64(x.Number))); err != nil {
@@ -727,9 +733,10 @@ func (q ExecutionQuery) countable() bool {
 }
 
 // listByMetadata answers a countable query sorted by metadata: counts from the
-// counters, the page by walking the metadata sort index from the cursor, each candidate's
-// row read by number, until the page is full. It is not ok (the caller scans) if the
-// index runs out first: executions without the key, which sort last, may follow.
+// counters, the page by walking the metadata sort index from the cursor, whose values
+// are rows without metadata (the key holds the value sorted by), until the page is
+// full. It is not ok (the caller scans) if the index runs out first: executions without
+// the key, which sort last, may follow.
 func (xs Executions) listByMetadata(r Reader, q ExecutionQuery, after *sortValue) (ExecutionPage, bool, error) {
 	page := ExecutionPage{Counts: map[domain.ExecutionStatus]int{}}
 	cpre := prefixOf("ca", string(q.Project))
@@ -756,28 +763,25 @@ func (xs Executions) listByMetadata(r Reader, q ExecutionQuery, after *sortValue
 		seek = binary.BigEndian.AppendUint64(seek, uint64(after.Number))
 	}
 	top := topK{k: q.Limit + 1, desc: q.Descending}
-	numbers := prefixOf("n", string(q.Project))
 	var rv rowView
-	var ferr error
-	err = r.Scan(pre, seek, q.Descending, func(k, _ []byte) bool {
-		row, ok, err := r.Get(withUint(numbers, uint64(posAtEnd(k))))
-		if err != nil {
-			ferr = err
+	var bad []byte
+	err = r.Scan(pre, seek, q.Descending, func(k, row []byte) bool {
+		v, ok := metaSortValueAt(k[len(pre):])
+		if !ok || !decodeRow(row, &rv) {
+			bad = bytes.Clone(k)
 			return false
 		}
-		if !ok || !decodeRow(row, &rv) || !q.matchRow(&rv, false) ||
-			len(q.Statuses) > 0 && !slices.Contains(q.Statuses, domain.ExecutionStatus(rv.status)) {
+		if !q.matchRow(&rv, false) || len(q.Statuses) > 0 && !slices.Contains(q.Statuses, domain.ExecutionStatus(rv.status)) {
 			return true
 		}
-		v := q.rowValue(&rv)
 		if after != nil && compareSort(v, *after, q.Descending) <= 0 {
 			return true
 		}
 		top.add(v, domain.ExecutionID(rv.id))
 		return len(top.rows) < top.k
 	})
-	if err == nil {
-		err = ferr
+	if err == nil && bad != nil {
+		err = fmt.Errorf("malformed metadata sort entry %q: %w", bad, errMalformed)
 	}
 	if err != nil {
 		return ExecutionPage{}, false, fmt.Errorf("list executions: %w", err)

@@ -13,6 +13,7 @@ import (
 	"github.com/stratahq/strata/adapters/memory"
 	"github.com/stratahq/strata/domain"
 	"github.com/stratahq/strata/domain/dataset"
+	"github.com/stratahq/strata/domain/execution"
 	"github.com/stratahq/strata/events"
 	"github.com/stratahq/strata/projections"
 )
@@ -466,6 +467,7 @@ func TestAsOf_MatchesReplay(t *testing.T) {
 func TestExecutions_MetadataIndexMatchesScan(t *testing.T) {
 	log := memory.NewStore()
 	w := newWorld(t, log)
+	var retag []domain.ExecutionID
 	for i := range 30 {
 		m := map[string]any{"loss": float64((i * 7) % 11), "name": string(rune('a' + i%5))}
 		if i%4 == 0 {
@@ -474,10 +476,19 @@ func TestExecutions_MetadataIndexMatchesScan(t *testing.T) {
 		if i%9 == 0 {
 			m["loss"] = "n/a" // a string sorts after every number
 		}
-		w.execution(runSpec{tags: []string{[]string{"a", "b"}[i%2]}, metrics: []map[string]any{m}, exit: i % 3 / 2, minutes: 1})
+		id, _ := w.execution(runSpec{tags: []string{[]string{"a", "b"}[i%2]}, metrics: []map[string]any{m}, exit: i % 3 / 2, minutes: 1})
+		if i%5 == 0 {
+			retag = append(retag, id)
+		}
 	}
 	eng := startEngine(t, log, w.codec, nil)
 	waitFor(t, eng, w.last)
+	for _, id := range retag {
+		// Retagged in a later batch than its metadata: the sort index must follow.
+		w.exec(id, execution.RemoveTags{Tags: []string{"a", "b"}, At: w.tick()})
+		w.exec(id, execution.AddTags{Tags: []string{"b"}, At: w.tick()})
+		waitFor(t, eng, w.last)
+	}
 	rd := reads(eng, w)
 	ctx := context.Background()
 	for _, q := range []projections.ExecutionQuery{

@@ -52,8 +52,9 @@ func metaSortValue(raw json.RawMessage) (isStr bool, num float64, str string) {
 	}
 }
 
-// encodeRow returns the row of x.
-func encodeRow(x *Execution) []byte {
+// encodeRow returns the row of x; without withMeta its metadata count is 0 (the value of
+// the metadata sort index, whose key holds the one value it sorts by).
+func encodeRow(x *Execution, withMeta bool) []byte {
 	b := make([]byte, 0, 160)
 	b = append(b, rowVersion)
 	b = binary.AppendUvarint(b, uint64(x.Number))
@@ -70,6 +71,9 @@ func encodeRow(x *Execution) []byte {
 	b = binary.AppendUvarint(b, uint64(len(x.Tags)))
 	for _, t := range x.Tags {
 		b = appendRowString(b, t)
+	}
+	if !withMeta {
+		return append(b, 0)
 	}
 	keys := make([]string, 0, len(x.Metadata))
 	for k := range x.Metadata {
@@ -306,6 +310,53 @@ func metaSortKey(project domain.ProjectID, k string, raw json.RawMessage, number
 	isStr, num, str := metaSortValue(raw)
 	b = appendSortValue(b, isStr, num, str)
 	return binary.BigEndian.AppendUint64(b, uint64(number))
+}
+
+// metaSortValueAt decodes what follows the prefix in a metadata sort key: the sort value
+// (see appendSortValue) and the number.
+func metaSortValueAt(b []byte) (sortValue, bool) {
+	if len(b) < 9 {
+		return sortValue{}, false
+	}
+	var v sortValue
+	switch b[0] {
+	case 1:
+		u := binary.BigEndian.Uint64(b[1:9])
+		if u>>63 == 1 {
+			u &^= 1 << 63
+		} else {
+			u = ^u
+		}
+		v.Num, b = math.Float64frombits(u), b[9:]
+	case 2:
+		var str []byte
+		i := 1
+		for ; i+1 < len(b); i++ {
+			if b[i] != 0 {
+				str = append(str, b[i])
+				continue
+			}
+			if b[i+1] == 1 {
+				break
+			}
+			if b[i+1] != 0xff {
+				return sortValue{}, false
+			}
+			str = append(str, 0)
+			i++
+		}
+		if i+1 >= len(b) {
+			return sortValue{}, false
+		}
+		v.IsStr, v.Str, b = true, string(str), b[i+2:]
+	default:
+		return sortValue{}, false
+	}
+	if len(b) != 8 {
+		return sortValue{}, false
+	}
+	v.Number = int(binary.BigEndian.Uint64(b))
+	return v, true
 }
 
 // appendSortValue appends an order-preserving encoding: 1 and the float's bits (sign
