@@ -29,3 +29,25 @@ func (s *Service) claimSlug(ctx context.Context, slug string, p domain.ProjectID
 	}
 	return nil
 }
+
+// ProjectID returns the project that ref names: a project ID as is, or a project slug
+// resolved through its claim. A slug no project holds is ErrForbidden, as a project the
+// caller is no member of is for Access, so that slugs do not leak; the caller still
+// checks the role in the project it gets.
+func (s *Service) ProjectID(ctx context.Context, ref string) (domain.ProjectID, error) {
+	if id, err := domain.ParseProjectID(ref); err == nil {
+		return id, nil
+	}
+	if err := domain.CheckSlug("project", ref); err != nil {
+		return "", fmt.Errorf("%w (want a project ID or slug)", err)
+	}
+	st, _, err := events.Fold(ctx, s.log, s.codec, SlugStream(ref), project.SlugState{}, project.EvolveSlug)
+	if err != nil {
+		return "", fmt.Errorf("project %s: %w", ref, err)
+	}
+	if !st.Claimed() {
+		actor, _ := ActorFrom(ctx)
+		return "", fmt.Errorf("%s is no member of project %s (or it does not exist): %w", actor, ref, ErrForbidden)
+	}
+	return st.Project(), nil
+}

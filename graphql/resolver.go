@@ -47,9 +47,9 @@ func (r *Resolver) result(ctx context.Context, p events.Position, err error) (*g
 	return &generated.WriteResult{Position: r.wrote(ctx, p)}, nil
 }
 
-// access parses a project ID and checks the caller's role in it.
+// access resolves a project ID or slug and checks the caller's role in it.
 func (r *Resolver) access(ctx context.Context, raw string, need project.Role) (project.State, error) {
-	id, err := domain.ParseProjectID(raw)
+	id, err := r.app.ProjectID(ctx, raw)
 	if err != nil {
 		return project.State{}, err
 	}

@@ -316,7 +316,7 @@ func (r *queryResolver) Execution(ctx context.Context, id *string, ref *string, 
 		i := strings.LastIndexByte(*ref, ':')
 		n, err := strconv.Atoi(strings.TrimPrefix((*ref)[i+1:], "#"))
 		if i < 0 || err != nil || n < 1 {
-			return nil, fmt.Errorf("execution ref %.80q: want <project id>:<number>: %w", *ref, domain.ErrInvalid)
+			return nil, fmt.Errorf("execution ref %.80q: want <project id or slug>:<number>: %w", *ref, domain.ErrInvalid)
 		}
 		st, err := r.access(ctx, (*ref)[:i], prj.RoleViewer)
 		if err != nil {

@@ -242,8 +242,18 @@ func TestServer_ProjectsExecutionsAliases(t *testing.T) {
 		t.Fatalf("projects = %+v", ps.Projects)
 	}
 
-	// Bob is no member: FORBIDDEN, with 403, the same as for a project that does not exist.
-	for _, p := range []string{pid, "0190f5a2-0000-7000-8000-0000000000ff"} {
+	// Every project argument takes the slug as well as the ID.
+	var bySlug struct{ Project struct{ ID string } }
+	e.must(alice, `{ project(id: "vision") { id } }`, nil, &bySlug)
+	if bySlug.Project.ID != pid {
+		t.Errorf("project(id: \"vision\") = %q, want %s", bySlug.Project.ID, pid)
+	}
+	if r := e.do(alice, `{ project(id: "no such slug") { id } }`, nil); r.code() != graphql.CodeInvalid {
+		t.Errorf("project(malformed slug): code %q, want INVALID", r.code())
+	}
+	// Bob is no member: FORBIDDEN, with 403, the same as for a project that does not exist
+	// (by ID or by slug).
+	for _, p := range []string{pid, "0190f5a2-0000-7000-8000-0000000000ff", "vision", "unclaimed"} {
 		if r := e.do(bob, `query($p: ID!) { project(id: $p) { name } }`, map[string]any{"p": p}); r.status != http.StatusForbidden || r.code() != graphql.CodeForbidden {
 			t.Errorf("bob reads project %s: status %d code %q, want 403 FORBIDDEN", p, r.status, r.code())
 		}
