@@ -24,6 +24,7 @@ import (
 	"github.com/stratahq/strata/events"
 	"github.com/stratahq/strata/graphql"
 	"github.com/stratahq/strata/projections"
+	"github.com/stratahq/strata/runner"
 )
 
 func newCmdServe(f *factory) *cobra.Command {
@@ -79,6 +80,9 @@ func newCodec() (*events.Codec, error) {
 func (f *factory) adminTokenFile() string { return filepath.Join(f.DataDir, "admin-token") }
 
 func (f *factory) blobsDir() string { return filepath.Join(f.DataDir, "blobs") }
+
+// taskCheckpoint is where the task reactor keeps the position it resumes from.
+func (f *factory) taskCheckpoint() string { return filepath.Join(f.DataDir, "tasks.checkpoint") }
 
 func serve(ctx context.Context, f *factory, addr string, rf runnerFlags) error {
 	logger := slog.New(slog.NewTextHandler(f.Err, &slog.HandlerOptions{Level: slog.LevelInfo}))
@@ -149,6 +153,10 @@ func serve(ctx context.Context, f *factory, addr string, rf runnerFlags) error {
 
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return engine.Run(ctx) })
+	// Tasks follow their executions wherever these run; a worker's runs are caught up here
+	// from the checkpoint.
+	tasks := app.NewTaskReactor(svc, runner.FileCheckpoint{Path: f.taskCheckpoint()}, logger)
+	g.Go(func() error { return tasks.Run(ctx) })
 	if rs != nil {
 		g.Go(func() error { return rs.run(ctx, logger) })
 	}
