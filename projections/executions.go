@@ -7,14 +7,11 @@ import (
 	"encoding/binary"
 	"encoding/csv"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"maps"
-	"runtime"
 	"slices"
 	"sort"
-	"sync"
 	"time"
 
 	"github.com/stratahq/strata/domain"
@@ -26,11 +23,11 @@ import (
 // Executions is the read model of executions: the table (filter, sort, paginate, count by
 // status), the detail of one execution and its metadata points and resource samples.
 //
-// Keys: e execution → Execution; n project number → row; t project tag number → row
-// (see rows.go); ms project key value number → row without metadata, the metadata sort index
-// (see metaSortKey); c project [tag] status → how many executions (see countKey);
-// m execution seq → MetadataPoint; r execution seq → ResourceSample; env environment →
-// price per hour.
+// Keys: e execution → Execution (binary, see encodeRecord); n project number → row; t
+// project tag number → row (see rows.go); ms project key value number → row without
+// metadata, the metadata sort index (see metaSortKey); c project [tag] status → how many
+// executions (see countKey); m execution seq → MetadataPoint; r execution seq →
+// ResourceSample; env environment → price per hour.
 type Executions struct{}
 
 // Output is one output file of an execution.
@@ -138,8 +135,9 @@ type MetadataPoint struct {
 func (Executions) Name() string { return "executions" }
 
 // Version returns the layout version: 3 has compact rows as index values, a metadata
-// sort index and status counters; 4 has rows without metadata as the sort index's values.
-func (Executions) Version() int { return 4 }
+// sort index and status counters; 4 rows without metadata as the sort index's values;
+// 5 binary records (see record.go).
+func (Executions) Version() int { return 5 }
 
 // Apply folds execution and environment events into the table.
 func (xs Executions) Apply(tx Txn, env events.Envelope, ev events.Event) error {
@@ -180,10 +178,11 @@ func (b *execBatch) get(id domain.ExecutionID) (*execEntry, error) {
 		return e, nil
 	}
 	e := &execEntry{}
-	ok, err := getJSON(b.tx, key("e", string(id)), &e.x)
+	x, ok, err := getRecord(b.tx, id)
 	if err != nil {
 		return nil, err
 	}
+	e.x = x
 	e.missing, e.origTags, e.origStatus, e.origMeta = !ok, slices.Clone(e.x.Tags), e.x.Status, maps.Clone(e.x.Metadata)
 	if ok {
 		e.origSlim = encodeRow(&e.x, false)
@@ -285,7 +284,7 @@ func (b *execBatch) flush() error {
 				return err
 			}
 		}
-		if err := putJSON(b.tx, key("e", string(id)), x); err != nil {
+		if err := b.tx.Set(key("e", string(id)), encodeRecord(x)); err != nil {
 			return err
 		}
 	}
@@ -405,8 +404,7 @@ func updateExecution(tx Txn, env events.Envelope, x *Execution, ev execution.Eve
 
 // Get returns the detail of an execution (without Warnings; see Reads.Execution).
 func (Executions) Get(r Reader, id domain.ExecutionID) (Execution, error) {
-	var x Execution
-	ok, err := getJSON(r, key("e", string(id)), &x)
+	x, ok, err := getRecord(r, id)
 	if err != nil {
 		return Execution{}, fmt.Errorf("get execution %s: %w", id, err)
 	}
@@ -687,37 +685,16 @@ func (xs Executions) fill(r Reader, q ExecutionQuery, page ExecutionPage, rows [
 		page.Next = base64.RawURLEncoding.EncodeToString(b)
 		rows = rows[:q.Limit]
 	}
-	// The records are read here and decoded on every core: decoding JSON is most of
-	// what a page costs.
-	raws := make([][]byte, len(rows))
+	page.Items = make([]Execution, len(rows))
 	for i, row := range rows {
-		b, ok, err := r.Get(key("e", string(row.id)))
+		x, ok, err := getRecord(r, row.id)
 		if err != nil {
 			return ExecutionPage{}, fmt.Errorf("list executions: %w", err)
 		}
 		if !ok {
 			return ExecutionPage{}, fmt.Errorf("list executions: execution %s: %w", row.id, ErrNotFound)
 		}
-		raws[i] = bytes.Clone(b)
-	}
-	page.Items = make([]Execution, len(rows))
-	errs := make([]error, len(rows))
-	workers := min(runtime.GOMAXPROCS(0), (len(rows)+7)/8)
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := w; i < len(rows); i += workers {
-				if err := json.Unmarshal(raws[i], &page.Items[i]); err != nil {
-					errs[i] = fmt.Errorf("decode execution %s: %w", rows[i].id, err)
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return ExecutionPage{}, fmt.Errorf("list executions: %w", err)
+		page.Items[i] = x
 	}
 	if len(page.Items) == 0 {
 		page.Items = nil
