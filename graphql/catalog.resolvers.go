@@ -201,10 +201,11 @@ func (r *queryResolver) Impact(ctx context.Context, node *string, project *strin
 	only := changedOnly != nil && *changedOnly
 	switch {
 	case node != nil && url == nil && project == nil:
-		p, err := r.lineageProject(ctx, *node)
+		n, p, err := r.lineageNode(ctx, *node)
 		if err != nil {
 			return nil, err
 		}
+		node = &n
 		if _, err := r.app.Access(ctx, p, prj.RoleViewer); err != nil {
 			return nil, err
 		}

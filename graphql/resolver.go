@@ -221,36 +221,38 @@ func envelopeEvent(e events.Envelope) *generated.Event {
 		CausationID: str(e.CausationID), Data: json.RawMessage(e.Data)}
 }
 
-// lineageProject returns the project a lineage node belongs to, for the access check.
-func (r *Resolver) lineageProject(ctx context.Context, node string) (domain.ProjectID, error) {
+// lineageNode returns the lineage node node names, as the lineage read model keys it
+// (a datum alias given as alias:<project>/<name> becomes projections.AliasNode's
+// alias:datum://<project>/<name>), and the project it belongs to, for the access check.
+func (r *Resolver) lineageNode(ctx context.Context, node string) (string, domain.ProjectID, error) {
 	kind, rest, _ := strings.Cut(node, ":")
 	switch kind {
 	case projections.KindExecution:
 		id, err := domain.ParseExecutionID(rest)
 		if err != nil {
-			return "", err
+			return "", "", err
 		}
 		x, err := r.reads.Execution(ctx, id, projections.AsOf{})
 		if err != nil {
-			return "", err
+			return "", "", err
 		}
-		return x.Project, nil
+		return projections.ExecutionNode(id), x.Project, nil
 	case projections.KindDatum:
 		id, err := domain.ParseDatumID(rest)
 		if err != nil {
-			return "", err
+			return "", "", err
 		}
 		d, err := r.app.GetDatum(ctx, id)
 		if err != nil {
-			return "", err
+			return "", "", err
 		}
-		return d.Project, nil
+		return projections.DatumNode(id), d.Project, nil
 	case projections.KindAlias:
-		p, _, ok := strings.Cut(rest, "/")
-		if !ok {
-			return "", fmt.Errorf("lineage node %.80q: want alias:<project>/<name>: %w", node, domain.ErrInvalid)
+		p, name, err := projections.ParseAliasNode(node)
+		if err != nil {
+			return "", "", fmt.Errorf("lineage node: %w", err)
 		}
-		return domain.ParseProjectID(p)
+		return projections.AliasNode(p, name), p, nil
 	}
-	return "", fmt.Errorf("lineage node %.80q: start from an execution:, datum: or alias: node: %w", node, domain.ErrInvalid)
+	return "", "", fmt.Errorf("lineage node %.80q: start from an execution:, datum: or alias: node: %w", node, domain.ErrInvalid)
 }

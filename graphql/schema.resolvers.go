@@ -433,7 +433,7 @@ func (r *queryResolver) Lineage(ctx context.Context, node string, direction gene
 	if d < 1 || d > 50 {
 		return nil, fmt.Errorf("depth: want 1 to 50, got %d: %w", d, domain.ErrInvalid)
 	}
-	p, err := r.lineageProject(ctx, node)
+	node, p, err := r.lineageNode(ctx, node)
 	if err != nil {
 		return nil, err
 	}

@@ -70,6 +70,25 @@ func AliasNode(project domain.ProjectID, name string) string {
 	return KindAlias + ":datum://" + string(project) + "/" + name
 }
 
+// ParseAliasNode returns the project and name of the datum alias node node: AliasNode's
+// "alias:datum://<project>/<name>", or the short "alias:<project>/<name>" the API accepts.
+func ParseAliasNode(node string) (domain.ProjectID, string, error) {
+	rest, ok := strings.CutPrefix(node, KindAlias+":")
+	if !ok {
+		return "", "", fmt.Errorf("alias node %.80q: want alias:datum://<project>/<name>: %w", node, domain.ErrInvalid)
+	}
+	rest = strings.TrimPrefix(rest, "datum://")
+	p, name, ok := strings.Cut(rest, "/")
+	if !ok || name == "" {
+		return "", "", fmt.Errorf("alias node %.80q: want alias:datum://<project>/<name> or alias:<project>/<name>: %w", node, domain.ErrInvalid)
+	}
+	id, err := domain.ParseProjectID(p)
+	if err != nil {
+		return "", "", fmt.Errorf("alias node %.80q: %w", node, err)
+	}
+	return id, name, nil
+}
+
 // DatasetAliasNode returns the node ID of a dataset alias.
 func DatasetAliasNode(id domain.DatasetID, name string) string {
 	return KindAlias + ":dataset://" + string(id) + "/" + name
