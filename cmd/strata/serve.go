@@ -55,7 +55,11 @@ in-process bus (watermill's GoChannel) to a runner in this process, in Docker wh
 Docker daemon answers (auto, the default), else as local processes; --runner=none runs
 none. Their logs are kept under <data-dir>/logs and stream through the executionLog
 subscription. On start, executions a crashed runner on this host left running are
-reattached (docker) or marked crashed.`,
+reattached (docker) or marked crashed.
+
+Tasks follow their executions: each execution's status changes are recorded on its
+task, resuming after a restart from <data-dir>/tasks.checkpoint (what 'strata worker'
+ran meanwhile included).`,
 		Args: noArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if err := rf.validate(true); err != nil {
