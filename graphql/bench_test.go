@@ -300,7 +300,9 @@ func BenchmarkServer_Queries(b *testing.B) {
 }
 
 // loadTest sends body b.N times from benchClients concurrent clients and reports the
-// p50 and p99 latency and the requests per second.
+// p50 and p99 latency and the requests per second. Every response is checked; one that
+// repeats the client's last checked response byte for byte is not decoded again, so the
+// clients, which share the server's cores, cost it little.
 func loadTest(b *testing.B, client *http.Client, url, token string, body []byte, check func([]byte) error) {
 	var next atomic.Int64
 	lat := make([][]time.Duration, benchClients)
@@ -310,11 +312,14 @@ func loadTest(b *testing.B, client *http.Client, url, token string, body []byte,
 	var wg sync.WaitGroup
 	for c := range benchClients {
 		wg.Go(func() {
+			var checked []byte // the last response check passed: the same bytes again need no decoding
 			for next.Add(1) <= int64(b.N) && failed.Load() == nil {
 				t0 := time.Now()
 				data, err := send(client, url, token, body)
-				if err == nil {
-					err = check(data)
+				if err == nil && !bytes.Equal(data, checked) {
+					if err = check(data); err == nil {
+						checked = data
+					}
 				}
 				if err != nil {
 					failed.CompareAndSwap(nil, &err)

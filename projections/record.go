@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -173,13 +174,15 @@ func encodeRecord(x *Execution) []byte {
 }
 
 // recordReader reads the fields of a record. Its strings are slices of one copy of the
-// record, its raw JSON values slices of another: two allocations, not one per field.
+// record, its raw JSON values slices of a copy of its tail: two allocations, not one per
+// field.
 type recordReader struct {
-	b   []byte // the record as given (not kept)
-	s   string // the record, copied
-	own []byte // the record, copied when the first raw value is read
-	off int
-	bad bool
+	b     []byte // the record as given (not kept)
+	s     string // the record, copied
+	own   []byte // the record from ownAt on, copied when the first raw value is read
+	ownAt int
+	off   int
+	bad   bool
 }
 
 func (r *recordReader) fail() { r.bad, r.off = true, len(r.b) }
@@ -275,13 +278,14 @@ func (r *recordReader) raws() map[string]json.RawMessage {
 		return nil
 	}
 	if r.own == nil {
-		r.own = []byte(r.s)
+		// Raw values come last: copy only the rest of the record.
+		r.own, r.ownAt = bytes.Clone(r.b[r.off:]), r.off
 	}
 	m := make(map[string]json.RawMessage, n)
 	for range n {
 		k := r.str()
 		i, j := r.span(r.uint())
-		m[k] = r.own[i:j:j]
+		m[k] = r.own[i-r.ownAt : j-r.ownAt : j-r.ownAt]
 	}
 	return m
 }
