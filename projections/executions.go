@@ -24,8 +24,9 @@ import (
 // status), the detail of one execution and its metadata points and resource samples.
 //
 // Keys: e execution → Execution (binary, see encodeRecord); n project number → row; t
-// project tag number → row (see rows.go); ms project key value number → row without
-// metadata, the metadata sort index (see metaSortKey); c project [tag] status → how many
+// project tag number → row (see rows.go); ms project key value number and mt project
+// tag key value number → row without metadata, the metadata sort index of the project and
+// of each tag (see metaSortKeys); c project [tag] status → how many
 // executions (see countKey); m execution seq → MetadataPoint; r execution seq →
 // ResourceSample; env environment → price per hour.
 type Executions struct{}
@@ -136,8 +137,8 @@ func (Executions) Name() string { return "executions" }
 
 // Version returns the layout version: 3 has compact rows as index values, a metadata
 // sort index and status counters; 4 rows without metadata as the sort index's values;
-// 5 binary records (see record.go).
-func (Executions) Version() int { return 5 }
+// 5 binary records (see record.go); 6 a metadata sort index per tag.
+func (Executions) Version() int { return 6 }
 
 // Apply folds execution and environment events into the table.
 func (xs Executions) Apply(tx Txn, env events.Envelope, ev events.Event) error {
@@ -252,20 +253,25 @@ func (b *execBatch) flush() error {
 		x := &e.x
 		count(x.Project, e.origTags, e.origStatus, -1)
 		count(x.Project, x.Tags, x.Status, +1)
-		for k, v := range e.origMeta {
-			if nv, ok := x.Metadata[k]; !ok || !bytes.Equal(nv, v) {
-				if err := b.tx.Delete(metaSortKey(x.Project, k, v, x.Number)); err != nil {
+		// The metadata sort index: its entries follow the metadata and the tags, and are
+		// rewritten when their value, the row without metadata, changed.
+		slim := encodeRow(x, false)
+		slimChanged := !bytes.Equal(slim, e.origSlim)
+		stale := map[string]bool{}
+		for _, k := range metaSortKeys(x.Project, e.origTags, e.origMeta, x.Number) {
+			stale[string(k)] = true
+		}
+		for _, k := range metaSortKeys(x.Project, x.Tags, x.Metadata, x.Number) {
+			if slimChanged || !stale[string(k)] {
+				if err := b.tx.Set(k, slim); err != nil {
 					return err
 				}
 			}
+			delete(stale, string(k))
 		}
-		slim := encodeRow(x, false)
-		slimChanged := !bytes.Equal(slim, e.origSlim)
-		for k, v := range x.Metadata {
-			if ov, ok := e.origMeta[k]; slimChanged || !ok || !bytes.Equal(ov, v) {
-				if err := b.tx.Set(metaSortKey(x.Project, k, v, x.Number), slim); err != nil {
-					return err
-				}
+		for k := range stale {
+			if err := b.tx.Delete([]byte(k)); err != nil {
+				return err
 			}
 		}
 		row := encodeRow(x, true)
@@ -710,9 +716,9 @@ func (q ExecutionQuery) countable() bool {
 }
 
 // listByMetadata answers a countable query sorted by metadata: counts from the
-// counters, the page by walking the metadata sort index from the cursor, whose values
-// are rows without metadata (the key holds the value sorted by), until the page is
-// full. It is not ok (the caller scans) if the index runs out first: executions without
+// counters, the page by walking the metadata sort index (the tag's, if it filters by
+// one) from the cursor, whose values are rows without metadata (the key holds the value
+// sorted by), until the page is full. It is not ok (the caller scans) if the index runs out first: executions without
 // the key, which sort last, may follow.
 func (xs Executions) listByMetadata(r Reader, q ExecutionQuery, after *sortValue) (ExecutionPage, bool, error) {
 	page := ExecutionPage{Counts: map[domain.ExecutionStatus]int{}}
@@ -733,7 +739,10 @@ func (xs Executions) listByMetadata(r Reader, q ExecutionQuery, after *sortValue
 	if err != nil {
 		return ExecutionPage{}, false, fmt.Errorf("list executions: %w", err)
 	}
-	pre := prefixOf("ms", string(q.Project), q.MetadataKey)
+	pre := metaSortPrefix(q.Project, nil, q.MetadataKey)
+	if len(q.Tags) == 1 {
+		pre = metaSortPrefix(q.Project, &q.Tags[0], q.MetadataKey)
+	}
 	var seek []byte
 	if after != nil {
 		seek = appendSortValue(bytes.Clone(pre), after.IsStr, after.Num, after.Str)

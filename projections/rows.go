@@ -302,14 +302,29 @@ func countKey(project domain.ProjectID, tag *string, status domain.ExecutionStat
 	return key("ct", string(project), *tag, string(status))
 }
 
-// metaSortKey is the key of execution number in the sort index of the metadata key k,
-// whose latest value is raw: the value is encoded so that byte order is compareSort's
-// ascending order (numbers by value, then strings, then the number).
-func metaSortKey(project domain.ProjectID, k string, raw json.RawMessage, number int) []byte {
-	b := prefixOf("ms", string(project), k)
-	isStr, num, str := metaSortValue(raw)
-	b = appendSortValue(b, isStr, num, str)
-	return binary.BigEndian.AppendUint64(b, uint64(number))
+// metaSortPrefix is the prefix of the sort index of the metadata key k in project, or in
+// its executions with tag if tag is not nil.
+func metaSortPrefix(project domain.ProjectID, tag *string, k string) []byte {
+	if tag == nil {
+		return prefixOf("ms", string(project), k)
+	}
+	return prefixOf("mt", string(project), *tag, k)
+}
+
+// metaSortKeys returns the keys of execution number in the sort indexes of its metadata
+// keys, whose latest values are meta: the project's and each of tags'. After the prefix
+// the value is encoded so that byte order is compareSort's ascending order (numbers by
+// value, then strings, then the number).
+func metaSortKeys(project domain.ProjectID, tags []string, meta map[string]json.RawMessage, number int) [][]byte {
+	out := make([][]byte, 0, len(meta)*(1+len(tags)))
+	for k, raw := range meta {
+		isStr, num, str := metaSortValue(raw)
+		out = append(out, binary.BigEndian.AppendUint64(appendSortValue(metaSortPrefix(project, nil, k), isStr, num, str), uint64(number)))
+		for i := range tags {
+			out = append(out, binary.BigEndian.AppendUint64(appendSortValue(metaSortPrefix(project, &tags[i], k), isStr, num, str), uint64(number)))
+		}
+	}
+	return out
 }
 
 // metaSortValueAt decodes what follows the prefix in a metadata sort key: the sort value

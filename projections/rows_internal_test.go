@@ -16,7 +16,7 @@ func TestMetaSortKey_RoundTripsAndOrders(t *testing.T) {
 	var want []sortValue
 	pre := prefixOf("ms", "p", "loss")
 	for i, raw := range raws {
-		k := metaSortKey("p", "loss", json.RawMessage(raw), 100-i)
+		k := metaSortKeys("p", nil, map[string]json.RawMessage{"loss": json.RawMessage(raw)}, 100-i)[0]
 		got, ok := metaSortValueAt(k[len(pre):])
 		isStr, num, str := metaSortValue(json.RawMessage(raw))
 		w := sortValue{IsStr: isStr, Num: num, Str: str, Number: 100 - i}
