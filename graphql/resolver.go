@@ -140,8 +140,14 @@ func statusOf(s domain.ExecutionStatus) generated.ExecutionStatus {
 }
 
 func (r *Resolver) executionOf(x projections.Execution) *generated.Execution {
-	now := r.now()
-	out := &generated.Execution{
+	out := &generated.Execution{}
+	r.fillExecution(out, &x, r.now())
+	return out
+}
+
+// fillExecution sets *out to x measured at now: a page fills its nodes in place.
+func (r *Resolver) fillExecution(out *generated.Execution, x *projections.Execution, now time.Time) {
+	*out = generated.Execution{
 		ID: string(x.ID), Project: string(x.Project), Number: x.Number, Counter: project.CounterExecution.Format(x.Number),
 		Step: x.Step, Title: str(x.Title), Repository: str(x.Code.Repository), Commit: str(x.Code.Commit), Adhoc: str(x.Code.Adhoc),
 		Image: x.Image, ImageDigest: str(x.ImageDigest), Commands: nonNil(x.Commands), Environment: string(x.Environment),
@@ -149,8 +155,9 @@ func (r *Resolver) executionOf(x projections.Execution) *generated.Execution {
 		Reason: str(x.Reason), StopRequestedBy: str(x.StopRequestedBy), CreatedAt: x.CreatedAt, QueuedAt: timePtr(x.QueuedAt),
 		StartedAt: timePtr(x.StartedAt), EndedAt: timePtr(x.EndedAt), Duration: x.Duration(now).Seconds(),
 		Cost: x.Cost(now).String(), MetadataPoints: x.MetadataPoints, Position: uint64(x.Position), Updated: uint64(x.Updated),
-		Parameters: []generated.Parameter{}, Inputs: []generated.ExecutionInput{}, InputFiles: []generated.InputFile{},
-		Outputs: []generated.Output{}, Warnings: []generated.InputWarning{},
+		Parameters: make([]generated.Parameter, 0, len(x.Parameters)), Inputs: make([]generated.ExecutionInput, 0, len(x.Inputs)),
+		InputFiles: make([]generated.InputFile, 0, len(x.InputFiles)), Outputs: make([]generated.Output, 0, len(x.Outputs)),
+		Warnings: make([]generated.InputWarning, 0, len(x.Warnings)),
 	}
 	if !x.EndedAt.IsZero() && x.Status != domain.StatusStopped && x.Status != domain.StatusCrashed {
 		code := x.ExitCode
@@ -183,7 +190,6 @@ func (r *Resolver) executionOf(x projections.Execution) *generated.Execution {
 		}
 		out.Warnings = append(out.Warnings, gw)
 	}
-	return out
 }
 
 func nonNil[T any](s []T) []T {

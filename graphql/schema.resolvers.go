@@ -284,9 +284,10 @@ func (r *queryResolver) Executions(ctx context.Context, project string, filter *
 	if err != nil {
 		return nil, err
 	}
-	out := &generated.ExecutionConnection{Nodes: make([]generated.Execution, 0, len(page.Items)), Next: str(page.Next), Total: page.Total, Counts: []generated.StatusCount{}}
-	for _, x := range page.Items {
-		out.Nodes = append(out.Nodes, *r.executionOf(x))
+	out := &generated.ExecutionConnection{Nodes: make([]generated.Execution, len(page.Items)), Next: str(page.Next), Total: page.Total, Counts: []generated.StatusCount{}}
+	now := r.now()
+	for i := range page.Items {
+		r.fillExecution(&out.Nodes[i], &page.Items[i], now)
 	}
 	for _, s := range generated.AllExecutionStatus {
 		if n := page.Counts[domain.ExecutionStatus(strings.ToLower(string(s)))]; n > 0 {
