@@ -118,8 +118,8 @@ type Edge struct {
 // Name returns "lineage".
 func (Lineage) Name() string { return "lineage" }
 
-// Version returns the layout version.
-func (Lineage) Version() int { return 1 }
+// Version returns the layout version: 2 has binary nodes (see appendNode).
+func (Lineage) Version() int { return 2 }
 
 // Apply adds the nodes and edges an event implies.
 func (l Lineage) Apply(tx Txn, env events.Envelope, ev events.Event) error {
@@ -217,8 +217,7 @@ func (Lineage) datasetInput(tx Txn, project domain.ProjectID, u domain.DatasetUR
 }
 
 func putNode(tx Txn, id, kind, label string, p events.Position) error {
-	var n Node
-	ok, err := getJSON(tx, key("n", id), &n)
+	n, ok, err := getNode(tx, id)
 	if err != nil {
 		return err
 	}
@@ -229,7 +228,7 @@ func putNode(tx Txn, id, kind, label string, p events.Position) error {
 		n = Node{ID: id, Kind: kind, From: p}
 	}
 	n.Label = label
-	return putJSON(tx, key("n", id), n)
+	return tx.Set(key("n", id), appendNode(nil, n))
 }
 
 // ensureNode records a node that an edge names before its own creation event (or whose
@@ -239,7 +238,7 @@ func ensureNode(tx Txn, id string, p events.Position) error {
 		return err
 	}
 	kind, _, _ := strings.Cut(id, ":")
-	return putJSON(tx, key("n", id), Node{ID: id, Kind: kind, From: p})
+	return tx.Set(key("n", id), appendNode(nil, Node{ID: id, Kind: kind, From: p}))
 }
 
 // addEdge adds from → to unless an open edge of that kind exists ("oe" marks open edges).
@@ -314,8 +313,7 @@ type Graph struct {
 
 // Node returns the node id as of p.
 func (Lineage) Node(r Reader, id string, p events.Position) (Node, error) {
-	var n Node
-	ok, err := getJSON(r, key("n", id), &n)
+	n, ok, err := getNode(r, id)
 	if err != nil {
 		return Node{}, fmt.Errorf("get lineage node %s: %w", id, err)
 	}
@@ -376,8 +374,8 @@ func (l Lineage) Traverse(r Reader, start string, dir Direction, depth int, p ev
 			}
 		}
 		for _, id := range next {
-			var node Node
-			if _, err := getJSON(r, key("n", id), &node); err != nil {
+			node, _, err := getNode(r, id)
+			if err != nil {
 				return Graph{}, err
 			}
 			g.Nodes = append(g.Nodes, node)
@@ -385,6 +383,29 @@ func (l Lineage) Traverse(r Reader, start string, dir Direction, depth int, p ev
 		frontier = next
 	}
 	return g, nil
+}
+
+// appendNode appends the value of a node's key: its kind and label length-prefixed and
+// From as a varint (the ID is the key's). JSON decoding was most of what a traversal
+// cost.
+func appendNode(b []byte, n Node) []byte {
+	b = appendRowString(b, n.Kind)
+	b = appendRowString(b, n.Label)
+	return binary.AppendUvarint(b, uint64(n.From))
+}
+
+// getNode reads the node id: false if there is none.
+func getNode(r Reader, id string) (Node, bool, error) {
+	b, ok, err := r.Get(key("n", id))
+	if err != nil || !ok {
+		return Node{}, false, err
+	}
+	rr := rowReader{b: b}
+	n := Node{ID: id, Kind: string(rr.str()), Label: string(rr.str()), From: events.Position(rr.uvarint())}
+	if rr.bad || len(rr.b) != 0 {
+		return Node{}, false, fmt.Errorf("lineage node %s: %w", id, errMalformed)
+	}
+	return n, true, nil
 }
 
 // splitEdgeKey splits "other NUL kind NUL since" (since is 8 bytes).
