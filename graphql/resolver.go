@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -227,6 +228,17 @@ func envelopeEvent(e events.Envelope) *generated.Event {
 		CausationID: str(e.CausationID), Data: json.RawMessage(e.Data)}
 }
 
+// lineageProject returns the project the lineage read model records for the node id:
+// one read of a projection, where the log's own stream of the execution or datum takes
+// a scan of the event store. Empty if it records none (the caller asks the log).
+func (r *Resolver) lineageProject(ctx context.Context, id string) (domain.ProjectID, error) {
+	n, err := r.reads.LineageNode(ctx, id, projections.AsOf{})
+	if errors.Is(err, projections.ErrNotFound) {
+		return "", nil
+	}
+	return n.Project, err
+}
+
 // lineageNode returns the lineage node node names, as the lineage read model keys it
 // (a datum alias given as alias:<project>/<name> becomes projections.AliasNode's
 // alias:datum://<project>/<name>), and the project it belongs to, for the access check.
@@ -238,6 +250,9 @@ func (r *Resolver) lineageNode(ctx context.Context, node string) (string, domain
 		if err != nil {
 			return "", "", err
 		}
+		if p, err := r.lineageProject(ctx, projections.ExecutionNode(id)); err != nil || p != "" {
+			return projections.ExecutionNode(id), p, err
+		}
 		x, err := r.reads.Execution(ctx, id, projections.AsOf{})
 		if err != nil {
 			return "", "", err
@@ -247,6 +262,9 @@ func (r *Resolver) lineageNode(ctx context.Context, node string) (string, domain
 		id, err := domain.ParseDatumID(rest)
 		if err != nil {
 			return "", "", err
+		}
+		if p, err := r.lineageProject(ctx, projections.DatumNode(id)); err != nil || p != "" {
+			return projections.DatumNode(id), p, err
 		}
 		d, err := r.app.GetDatum(ctx, id)
 		if err != nil {

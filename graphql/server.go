@@ -15,6 +15,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/prometheus/client_golang/prometheus"
@@ -146,6 +147,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 	h.AddTransport(transport.POST{})
 	h.AddTransport(transport.MultipartForm{MaxUploadSize: cfg.MaxUploadBytes, MaxMemory: cfg.UploadMemoryBytes})
 	h.Use(extension.Introspection{})
+	h.SetQueryCache(lru.New[*ast.QueryDocument](1000)) // a query seen before is not parsed and validated again
 	h.Use(&limits{maxDepth: cfg.MaxDepth, maxComplexity: cfg.MaxComplexity})
 	h.SetErrorPresenter(presenter(cfg.Logger))
 	h.SetRecoverFunc(recoverFunc)

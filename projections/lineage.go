@@ -105,6 +105,9 @@ type Node struct {
 	Kind  string          `json:"kind"`
 	Label string          `json:"label,omitempty"`
 	From  events.Position `json:"from"`
+	// Project is the project of an execution or a datum whose creation the log holds
+	// (empty for other nodes): the API checks access with it.
+	Project domain.ProjectID `json:"project,omitempty"`
 }
 
 // Edge is a lineage edge valid from position From to To (0: still valid).
@@ -118,8 +121,9 @@ type Edge struct {
 // Name returns "lineage".
 func (Lineage) Name() string { return "lineage" }
 
-// Version returns the layout version: 2 has binary nodes (see appendNode).
-func (Lineage) Version() int { return 2 }
+// Version returns the layout version: 2 has binary nodes (see appendNode), 3 their
+// projects.
+func (Lineage) Version() int { return 3 }
 
 // Apply adds the nodes and edges an event implies.
 func (l Lineage) Apply(tx Txn, env events.Envelope, ev events.Event) error {
@@ -127,7 +131,7 @@ func (l Lineage) Apply(tx Txn, env events.Envelope, ev events.Event) error {
 	switch e := ev.(type) {
 	case execution.Created:
 		x := ExecutionNode(e.Execution)
-		if err := putNode(tx, x, KindExecution, "#"+strconv.Itoa(e.Number)+" "+e.Step, p); err != nil {
+		if err := putNode(tx, x, KindExecution, "#"+strconv.Itoa(e.Number)+" "+e.Step, e.Project, p); err != nil {
 			return err
 		}
 		if e.Code.Adhoc != "" {
@@ -156,7 +160,7 @@ func (l Lineage) Apply(tx Txn, env events.Envelope, ev events.Event) error {
 	case execution.OutputRecorded:
 		return addEdge(tx, ExecutionNode(e.Execution), DatumNode(e.Datum), EdgeOutputOf, p)
 	case datum.Created:
-		if err := putNode(tx, DatumNode(e.Datum), KindDatum, e.Name, p); err != nil {
+		if err := putNode(tx, DatumNode(e.Datum), KindDatum, e.Name, e.Project, p); err != nil {
 			return err
 		}
 		if e.Execution != "" {
@@ -170,7 +174,7 @@ func (l Lineage) Apply(tx Txn, env events.Envelope, ev events.Event) error {
 		return tx.Set(key("ds", string(e.Project), e.Name), []byte(e.Dataset))
 	case dataset.VersionCreated:
 		v := DatasetVersionNode(e.Dataset, e.Version)
-		if err := putNode(tx, v, KindDatasetVersion, e.Version, p); err != nil {
+		if err := putNode(tx, v, KindDatasetVersion, e.Version, "", p); err != nil {
 			return err
 		}
 		for _, d := range e.Files {
@@ -185,7 +189,7 @@ func (l Lineage) Apply(tx Txn, env events.Envelope, ev events.Event) error {
 		return moveAlias(tx, DatasetAliasNode(e.Dataset, e.Alias), e.Alias, DatasetVersionNode(e.Dataset, e.Version), p)
 	case deployment.VersionCreated:
 		v := DeploymentVersionNode(e.Deployment, e.Version)
-		if err := putNode(tx, v, KindDeploymentVersion, e.Version, p); err != nil {
+		if err := putNode(tx, v, KindDeploymentVersion, e.Version, "", p); err != nil {
 			return err
 		}
 		for _, f := range e.Files {
@@ -216,18 +220,24 @@ func (Lineage) datasetInput(tx Txn, project domain.ProjectID, u domain.DatasetUR
 	return addEdge(tx, DatasetVersionNode(domain.DatasetID(id), version), x, EdgeInputOf, p)
 }
 
-func putNode(tx Txn, id, kind, label string, p events.Position) error {
+func putNode(tx Txn, id, kind, label string, project domain.ProjectID, p events.Position) error {
 	n, ok, err := getNode(tx, id)
 	if err != nil {
 		return err
 	}
-	if ok && (n.Label != "" || label == "") {
-		return nil
-	}
+	changed := !ok
 	if !ok {
 		n = Node{ID: id, Kind: kind, From: p}
 	}
-	n.Label = label
+	if n.Label == "" && label != "" {
+		n.Label, changed = label, true
+	}
+	if n.Project == "" && project != "" {
+		n.Project, changed = project, true
+	}
+	if !changed {
+		return nil
+	}
 	return tx.Set(key("n", id), appendNode(nil, n))
 }
 
@@ -269,7 +279,7 @@ func setEdge(tx Txn, from, to, kind string, since, until events.Position) error 
 // moveAlias ends the alias's current points-to edge and, unless target is empty (deleted),
 // starts one from target.
 func moveAlias(tx Txn, node, name, target string, p events.Position) error {
-	if err := putNode(tx, node, KindAlias, name, p); err != nil {
+	if err := putNode(tx, node, KindAlias, name, "", p); err != nil {
 		return err
 	}
 	cur, ok, err := tx.Get(key("c", node))
@@ -385,12 +395,13 @@ func (l Lineage) Traverse(r Reader, start string, dir Direction, depth int, p ev
 	return g, nil
 }
 
-// appendNode appends the value of a node's key: its kind and label length-prefixed and
-// From as a varint (the ID is the key's). JSON decoding was most of what a traversal
-// cost.
+// appendNode appends the value of a node's key: its kind, label and project
+// length-prefixed and From as a varint (the ID is the key's). JSON decoding was most of
+// what a traversal cost.
 func appendNode(b []byte, n Node) []byte {
 	b = appendRowString(b, n.Kind)
 	b = appendRowString(b, n.Label)
+	b = appendRowString(b, string(n.Project))
 	return binary.AppendUvarint(b, uint64(n.From))
 }
 
@@ -401,7 +412,7 @@ func getNode(r Reader, id string) (Node, bool, error) {
 		return Node{}, false, err
 	}
 	rr := rowReader{b: b}
-	n := Node{ID: id, Kind: string(rr.str()), Label: string(rr.str()), From: events.Position(rr.uvarint())}
+	n := Node{ID: id, Kind: string(rr.str()), Label: string(rr.str()), Project: domain.ProjectID(rr.str()), From: events.Position(rr.uvarint())}
 	if rr.bad || len(rr.b) != 0 {
 		return Node{}, false, fmt.Errorf("lineage node %s: %w", id, errMalformed)
 	}

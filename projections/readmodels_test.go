@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -166,6 +167,20 @@ func TestLineage_TraversalAndImpact(t *testing.T) {
 	}
 	if !has(up, projections.ExecutionNode(last.ID)) || has(up, projections.ExecutionNode(first.ID)) {
 		t.Errorf("upstream at depth 2 = %+v", up.Nodes)
+	}
+	// Executions and datums carry their project, for the API's access check.
+	for _, id := range []string{projections.ExecutionNode(last.ID), projections.DatumNode(model), projections.AliasNode(w.project, "model-prod")} {
+		n, err := rd.LineageNode(ctx, id, projections.AsOf{})
+		want := w.project
+		if n.Kind == projections.KindAlias {
+			want = "" // its project is in its ID
+		}
+		if err != nil || n.ID != id || n.Project != want {
+			t.Errorf("LineageNode(%s) = %+v, %v; want project %q", id, n, err, want)
+		}
+	}
+	if _, err := rd.LineageNode(ctx, projections.DatumNode("no-such-datum"), projections.AsOf{}); !errors.Is(err, projections.ErrNotFound) {
+		t.Errorf("LineageNode(unknown datum) error = %v, want ErrNotFound", err)
 	}
 	// The alias edge to the first model ended when the alias moved.
 	now, _ := rd.Lineage(ctx, projections.AliasNode(w.project, "model-prod"), projections.Upstream, 1, projections.AsOf{})

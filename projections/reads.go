@@ -204,6 +204,17 @@ func (rd *Reads) Lineage(ctx context.Context, node string, dir Direction, depth 
 	return g, err
 }
 
+// LineageNode returns the lineage node id as of a.
+func (rd *Reads) LineageNode(ctx context.Context, id string, a AsOf) (Node, error) {
+	var n Node
+	err := rd.bitemporal(ctx, Lineage{}.Name(), a, func(r Reader, p events.Position) error {
+		var err error
+		n, err = Lineage{}.Node(r, id, p)
+		return err
+	})
+	return n, err
+}
+
 // ImpactOfURL returns everything downstream of the executions that used the input URL
 // uri in project (every use, or with changedOnly only those whose files differed from
 // the previous use), as of now.
