@@ -22,7 +22,7 @@ import (
 
 // CreateDatasetVersion is the resolver for the createDatasetVersion field.
 func (r *mutationResolver) CreateDatasetVersion(ctx context.Context, input generated.CreateDatasetVersionInput) (*generated.DatasetVersionResult, error) {
-	p, err := domain.ParseProjectID(input.Project)
+	p, err := r.app.ProjectID(ctx, input.Project)
 	if err != nil {
 		return nil, err
 	}
@@ -53,7 +53,7 @@ func (r *mutationResolver) CreateDatasetVersion(ctx context.Context, input gener
 
 // MoveDatasetAlias is the resolver for the moveDatasetAlias field.
 func (r *mutationResolver) MoveDatasetAlias(ctx context.Context, project string, dataset string, alias string, version string) (*generated.WriteResult, error) {
-	p, err := domain.ParseProjectID(project)
+	p, err := r.app.ProjectID(ctx, project)
 	if err != nil {
 		return nil, err
 	}
@@ -63,7 +63,7 @@ func (r *mutationResolver) MoveDatasetAlias(ctx context.Context, project string,
 
 // CreateDeploymentVersion is the resolver for the createDeploymentVersion field.
 func (r *mutationResolver) CreateDeploymentVersion(ctx context.Context, input generated.CreateDeploymentVersionInput) (*generated.DeploymentVersionResult, error) {
-	p, err := domain.ParseProjectID(input.Project)
+	p, err := r.app.ProjectID(ctx, input.Project)
 	if err != nil {
 		return nil, err
 	}
@@ -126,7 +126,7 @@ func (r *mutationResolver) UpdateEnvironment(ctx context.Context, id string, inp
 
 // SetDefaultStore is the resolver for the setDefaultStore field.
 func (r *mutationResolver) SetDefaultStore(ctx context.Context, project string, store string) (*generated.WriteResult, error) {
-	p, err := domain.ParseProjectID(project)
+	p, err := r.app.ProjectID(ctx, project)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package graphql
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -18,8 +19,8 @@ const maxTaskExecutions = 1000
 
 // createExecutionOf turns createExecution's input into the command: every parameter and
 // input given is declared on the step (text parameters), as the request names them.
-func createExecutionOf(input generated.CreateExecutionInput) (app.CreateExecution, error) {
-	p, err := domain.ParseProjectID(input.Project)
+func (r *Resolver) createExecutionOf(ctx context.Context, input generated.CreateExecutionInput) (app.CreateExecution, error) {
+	p, err := r.app.ProjectID(ctx, input.Project)
 	if err != nil {
 		return app.CreateExecution{}, err
 	}
@@ -59,11 +60,11 @@ func createExecutionOf(input generated.CreateExecutionInput) (app.CreateExecutio
 
 // createTaskOf turns createTask's input into the command. The parameters that vary are
 // declared on the template's step (text parameters) beside those it gives.
-func createTaskOf(input generated.CreateTaskInput) (app.CreateTask, error) {
+func (r *Resolver) createTaskOf(ctx context.Context, input generated.CreateTaskInput) (app.CreateTask, error) {
 	if input.Execution == nil {
 		return app.CreateTask{}, fmt.Errorf("execution: missing: %w", domain.ErrInvalid)
 	}
-	x, err := createExecutionOf(*input.Execution)
+	x, err := r.createExecutionOf(ctx, *input.Execution)
 	if err != nil {
 		return app.CreateTask{}, fmt.Errorf("execution: %w", err)
 	}

@@ -15,7 +15,7 @@ import (
 
 // CreateTask is the resolver for the createTask field.
 func (r *mutationResolver) CreateTask(ctx context.Context, input generated.CreateTaskInput) (*generated.TaskResult, error) {
-	c, err := createTaskOf(input)
+	c, err := r.createTaskOf(ctx, input)
 	if err != nil {
 		return nil, fmt.Errorf("create task: %w", err)
 	}
@@ -46,7 +46,7 @@ func (r *mutationResolver) StopTask(ctx context.Context, id string) (*generated.
 
 // SetStoreOverride is the resolver for the setStoreOverride field.
 func (r *mutationResolver) SetStoreOverride(ctx context.Context, project string, name string, store string) (*generated.WriteResult, error) {
-	p, err := domain.ParseProjectID(project)
+	p, err := r.app.ProjectID(ctx, project)
 	if err != nil {
 		return nil, err
 	}
@@ -56,7 +56,7 @@ func (r *mutationResolver) SetStoreOverride(ctx context.Context, project string,
 
 // RemoveStoreOverride is the resolver for the removeStoreOverride field.
 func (r *mutationResolver) RemoveStoreOverride(ctx context.Context, project string, name string) (*generated.WriteResult, error) {
-	p, err := domain.ParseProjectID(project)
+	p, err := r.app.ProjectID(ctx, project)
 	if err != nil {
 		return nil, err
 	}
@@ -66,7 +66,7 @@ func (r *mutationResolver) RemoveStoreOverride(ctx context.Context, project stri
 
 // DisableEnvironment is the resolver for the disableEnvironment field.
 func (r *mutationResolver) DisableEnvironment(ctx context.Context, project string, environment string) (*generated.WriteResult, error) {
-	p, err := domain.ParseProjectID(project)
+	p, err := r.app.ProjectID(ctx, project)
 	if err != nil {
 		return nil, err
 	}
@@ -114,7 +114,7 @@ func (r *mutationResolver) SetDatumProperties(ctx context.Context, datum string,
 
 // SetDatasetProperties is the resolver for the setDatasetProperties field.
 func (r *mutationResolver) SetDatasetProperties(ctx context.Context, project string, dataset string, version *string, properties any) (*generated.WriteResult, error) {
-	p, err := domain.ParseProjectID(project)
+	p, err := r.app.ProjectID(ctx, project)
 	if err != nil {
 		return nil, err
 	}

@@ -22,7 +22,7 @@ import (
 
 // UploadDatum is the resolver for the uploadDatum field.
 func (r *mutationResolver) UploadDatum(ctx context.Context, project string, file graphql.Upload, name *string, reuseExisting *bool) (*generated.UploadResult, error) {
-	p, err := domain.ParseProjectID(project)
+	p, err := r.app.ProjectID(ctx, project)
 	if err != nil {
 		return nil, err
 	}

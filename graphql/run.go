@@ -27,7 +27,7 @@ const configFile = "valohai.yaml"
 // valohai.yaml of the code, finds the step, types and validates the parameters, applies
 // the input defaults and picks the environment. It needs the editor role.
 func (r *Resolver) stepExecution(ctx context.Context, in generated.RunStepInput) (app.CreateExecution, error) {
-	pid, err := domain.ParseProjectID(in.Project)
+	pid, err := r.app.ProjectID(ctx, in.Project)
 	if err != nil {
 		return app.CreateExecution{}, err
 	}

@@ -32,7 +32,7 @@ func (r *mutationResolver) CreateProject(ctx context.Context, input generated.Cr
 
 // LinkRepository is the resolver for the linkRepository field.
 func (r *mutationResolver) LinkRepository(ctx context.Context, project string, url string) (*generated.WriteResult, error) {
-	p, err := domain.ParseProjectID(project)
+	p, err := r.app.ProjectID(ctx, project)
 	if err != nil {
 		return nil, err
 	}
@@ -42,7 +42,7 @@ func (r *mutationResolver) LinkRepository(ctx context.Context, project string, u
 
 // SetMember is the resolver for the setMember field.
 func (r *mutationResolver) SetMember(ctx context.Context, project string, user string, role generated.Role) (*generated.WriteResult, error) {
-	p, err := domain.ParseProjectID(project)
+	p, err := r.app.ProjectID(ctx, project)
 	if err != nil {
 		return nil, err
 	}
@@ -52,7 +52,7 @@ func (r *mutationResolver) SetMember(ctx context.Context, project string, user s
 
 // RemoveMember is the resolver for the removeMember field.
 func (r *mutationResolver) RemoveMember(ctx context.Context, project string, user string) (*generated.WriteResult, error) {
-	p, err := domain.ParseProjectID(project)
+	p, err := r.app.ProjectID(ctx, project)
 	if err != nil {
 		return nil, err
 	}
@@ -62,7 +62,7 @@ func (r *mutationResolver) RemoveMember(ctx context.Context, project string, use
 
 // EnableEnvironment is the resolver for the enableEnvironment field.
 func (r *mutationResolver) EnableEnvironment(ctx context.Context, project string, environment string) (*generated.WriteResult, error) {
-	p, err := domain.ParseProjectID(project)
+	p, err := r.app.ProjectID(ctx, project)
 	if err != nil {
 		return nil, err
 	}
@@ -98,7 +98,7 @@ func (r *mutationResolver) RevokeToken(ctx context.Context, id string) (*generat
 
 // SetAlias is the resolver for the setAlias field.
 func (r *mutationResolver) SetAlias(ctx context.Context, project string, name string, datum string) (*generated.WriteResult, error) {
-	p, err := domain.ParseProjectID(project)
+	p, err := r.app.ProjectID(ctx, project)
 	if err != nil {
 		return nil, err
 	}
@@ -112,7 +112,7 @@ func (r *mutationResolver) SetAlias(ctx context.Context, project string, name st
 
 // DeleteAlias is the resolver for the deleteAlias field.
 func (r *mutationResolver) DeleteAlias(ctx context.Context, project string, name string) (*generated.WriteResult, error) {
-	p, err := domain.ParseProjectID(project)
+	p, err := r.app.ProjectID(ctx, project)
 	if err != nil {
 		return nil, err
 	}
@@ -122,7 +122,7 @@ func (r *mutationResolver) DeleteAlias(ctx context.Context, project string, name
 
 // CreateExecution is the resolver for the createExecution field.
 func (r *mutationResolver) CreateExecution(ctx context.Context, input generated.CreateExecutionInput) (*generated.ExecutionResult, error) {
-	c, err := createExecutionOf(input)
+	c, err := r.createExecutionOf(ctx, input)
 	if err != nil {
 		return nil, err
 	}

@@ -248,6 +248,9 @@ func TestServer_ProjectsExecutionsAliases(t *testing.T) {
 	if bySlug.Project.ID != pid {
 		t.Errorf("project(id: \"vision\") = %q, want %s", bySlug.Project.ID, pid)
 	}
+	e.must(alice, `{ executions(project: "vision") { total } }`, nil, nil)
+	e.must(alice, `mutation { setMember(project: "vision", user: "carol", role: VIEWER) { position } }`, nil, nil)
+	e.must(alice, `mutation { removeMember(project: "vision", user: "carol") { position } }`, nil, nil)
 	if r := e.do(alice, `{ project(id: "no such slug") { id } }`, nil); r.code() != graphql.CodeInvalid {
 		t.Errorf("project(malformed slug): code %q, want INVALID", r.code())
 	}
