@@ -117,8 +117,25 @@ func codeOf(in generated.RunStepInput, p project.State) (execution.Code, error) 
 	return execution.Code{Repository: repo, Commit: strings.ToLower(*in.Commit)}, nil
 }
 
-// readConfig reads and parses valohai.yaml of code, checked out into a temporary directory.
+// fileReader is what a code fetcher offers when it can read one file of a commit without
+// exporting the whole tree (adapters/git.Fetcher does).
+type fileReader interface {
+	ReadFile(ctx context.Context, code execution.Code, path string, limit int64) ([]byte, error)
+}
+
+// readConfig reads and parses valohai.yaml of code: one file of a commit when the fetcher
+// can read it alone, else from the code checked out into a temporary directory.
 func (r *Resolver) readConfig(ctx context.Context, code execution.Code) (*valohaiyaml.Config, error) {
+	if fr, ok := r.code.(fileReader); ok && code.Adhoc == "" {
+		where := fmt.Sprintf("commit %s of %s", code.Commit, code.Repository)
+		data, err := fr.ReadFile(ctx, code, configFile, valohaiyaml.MaxSize)
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("%s has no %s at its root: add one (see 'strata lint'): %w", where, configFile, domain.ErrInvalid)
+		} else if err != nil {
+			return nil, err
+		}
+		return parseConfig(where, data)
+	}
 	dir, err := os.MkdirTemp("", "strata-runstep-*")
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", configFile, err)
@@ -157,6 +174,11 @@ func (r *Resolver) readConfig(ctx context.Context, code execution.Code) (*valoha
 	if err != nil {
 		return nil, fmt.Errorf("read %s of %s: %w", configFile, where, err)
 	}
+	return parseConfig(where, data)
+}
+
+// parseConfig parses valohai.yaml read from where.
+func parseConfig(where string, data []byte) (*valohaiyaml.Config, error) {
 	cfg, _, err := valohaiyaml.Parse(configFile, data)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w: %w", where, err, domain.ErrInvalid)

@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -72,6 +73,8 @@ var (
 	ErrBadCommit = fmt.Errorf("not a full 40-hex commit SHA: %w", domain.ErrInvalid)
 	// ErrBadRepository: the repository URL is refused.
 	ErrBadRepository = fmt.Errorf("repository URL refused: %w", domain.ErrInvalid)
+	// ErrTooLarge: a file read with ReadFile is over its limit.
+	ErrTooLarge = fmt.Errorf("file too large: %w", domain.ErrInvalid)
 	// ErrCommitNotFound: the repository has no such commit.
 	ErrCommitNotFound = fmt.Errorf("commit not found in repository: %w", domain.ErrNotFound)
 )
@@ -113,6 +116,52 @@ func (f *Fetcher) FetchCode(ctx context.Context, code execution.Code, dir string
 }
 
 var commitRE = regexp.MustCompile(`^[0-9a-fA-F]{40}$`)
+
+// ReadFile returns the file at path (relative to the repository root) in code.Commit of
+// code.Repository, fetching the commit as Fetch does but exporting nothing else: what a
+// caller that needs one file (valohai.yaml) should use. A file larger than limit bytes is
+// an error matching ErrTooLarge; a missing path (or a directory) one matching
+// os.ErrNotExist.
+func (f *Fetcher) ReadFile(ctx context.Context, code execution.Code, path string, limit int64) ([]byte, error) {
+	if code.Adhoc != "" {
+		return nil, fmt.Errorf("read %s: ad-hoc code %s is not a commit: %w", path, code.Adhoc, domain.ErrInvalid)
+	}
+	repo, commit := code.Repository, strings.ToLower(code.Commit)
+	if !commitRE.MatchString(commit) {
+		return nil, fmt.Errorf("read %s of %s at %q: %w", path, repo, code.Commit, ErrBadCommit)
+	}
+	if path == "" || strings.HasPrefix(path, "/") || strings.HasPrefix(path, "-") || strings.Contains(path, "..") || strings.ContainsAny(path, ":\x00") {
+		return nil, fmt.Errorf("read %q of %s at %s: want a relative path inside the repository: %w", path, repo, commit, domain.ErrInvalid)
+	}
+	if err := f.checkURL(repo); err != nil {
+		return nil, fmt.Errorf("read %s of %s at %s: %w", path, repo, commit, err)
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, f.cfg.Timeout)
+		defer cancel()
+	}
+	if err := f.ensure(ctx, repo, commit); err != nil {
+		return nil, fmt.Errorf("read %s of %s at %s: %w", path, repo, commit, err)
+	}
+	m, object := f.mirror(repo), commit+":"+path
+	kind, err := f.git(ctx, m, nil, "cat-file", "-t", object)
+	if err != nil || strings.TrimSpace(string(kind)) != "blob" {
+		return nil, fmt.Errorf("read %s of %s at %s: %w", path, repo, commit, os.ErrNotExist)
+	}
+	size, err := f.git(ctx, m, nil, "cat-file", "-s", object)
+	if err != nil {
+		return nil, fmt.Errorf("read %s of %s at %s: %w", path, repo, commit, err)
+	}
+	if n, err := strconv.ParseInt(strings.TrimSpace(string(size)), 10, 64); err != nil || n > limit {
+		return nil, fmt.Errorf("read %s of %s at %s: %s bytes, limit %d: %w", path, repo, commit, strings.TrimSpace(string(size)), limit, ErrTooLarge)
+	}
+	data, err := f.git(ctx, m, nil, "cat-file", "blob", object)
+	if err != nil {
+		return nil, fmt.Errorf("read %s of %s at %s: %w", path, repo, commit, err)
+	}
+	return data, nil
+}
 
 // Fetch exports commit of repo into dir, which must exist: from the mirror when it has the
 // commit, else after fetching the repository into the mirror. Errors name the repository

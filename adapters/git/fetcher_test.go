@@ -251,3 +251,40 @@ func TestFetcher_RunsExecution(t *testing.T) {
 		t.Errorf("log does not show train.py:\n%s", log)
 	}
 }
+
+func TestFetcher_ReadFile(t *testing.T) {
+	t.Parallel()
+	repo := newRepo(t)
+	commit := repo.commit(map[string]string{"valohai.yaml": "- step: {}\n", "src/train.py": "v1", "big.bin": strings.Repeat("x", 2048)})
+	f := newFetcher(t, true)
+	code := func(c string) execution.Code { return execution.Code{Repository: repo.url(), Commit: c} }
+	got, err := f.ReadFile(t.Context(), code(strings.ToUpper(commit)), "valohai.yaml", 1024)
+	if err != nil || string(got) != "- step: {}\n" {
+		t.Fatalf("ReadFile(valohai.yaml) = %q, %v", got, err)
+	}
+	if got, err := f.ReadFile(t.Context(), code(commit), "src/train.py", 1024); err != nil || string(got) != "v1" {
+		t.Errorf("ReadFile(src/train.py) = %q, %v", got, err)
+	}
+	for _, path := range []string{"missing.yaml", "src"} {
+		if _, err := f.ReadFile(t.Context(), code(commit), path, 1024); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("ReadFile(%s) error = %v, want os.ErrNotExist", path, err)
+		}
+	}
+	if _, err := f.ReadFile(t.Context(), code(commit), "big.bin", 1024); !errors.Is(err, git.ErrTooLarge) || !strings.Contains(err.Error(), "2048") {
+		t.Errorf("ReadFile(2048 bytes, limit 1024) error = %v, want ErrTooLarge naming the size", err)
+	}
+	for _, path := range []string{"", "/etc/passwd", "../x", "-x", "HEAD:valohai.yaml", "a\x00b"} {
+		if _, err := f.ReadFile(t.Context(), code(commit), path, 1024); !errors.Is(err, domain.ErrInvalid) {
+			t.Errorf("ReadFile(%q) error = %v, want invalid", path, err)
+		}
+	}
+	if _, err := f.ReadFile(t.Context(), code(strings.Repeat("0123456789", 4)), "valohai.yaml", 1024); !errors.Is(err, git.ErrCommitNotFound) {
+		t.Errorf("ReadFile(unknown commit) error = %v, want ErrCommitNotFound", err)
+	}
+	if _, err := f.ReadFile(t.Context(), code("HEAD"), "valohai.yaml", 1024); !errors.Is(err, git.ErrBadCommit) {
+		t.Errorf("ReadFile(HEAD) error = %v, want ErrBadCommit", err)
+	}
+	if _, err := f.ReadFile(t.Context(), execution.Code{Repository: "ext::sh -c evil", Commit: commit}, "valohai.yaml", 1024); !errors.Is(err, git.ErrBadRepository) {
+		t.Errorf("ReadFile(ext:: repository) error = %v, want ErrBadRepository", err)
+	}
+}
