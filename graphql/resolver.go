@@ -11,6 +11,9 @@ import (
 	"strings"
 	"time"
 
+	gql "github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+
 	"github.com/stratahq/strata/app"
 	"github.com/stratahq/strata/domain"
 	"github.com/stratahq/strata/domain/project"
@@ -279,4 +282,25 @@ func (r *Resolver) lineageNode(ctx context.Context, node string) (string, domain
 		return projections.AliasNode(p, name), p, nil
 	}
 	return "", "", fmt.Errorf("lineage node %.80q: start from an execution:, datum: or alias: node: %w", node, domain.ErrInvalid)
+}
+
+// selects reports whether the request selects path (field names, under any alias) below
+// the field being resolved, so a resolver reads only what is asked for.
+func selects(ctx context.Context, path ...string) bool {
+	oc := gql.GetOperationContext(ctx)
+	fields := gql.CollectFieldsCtx(ctx, nil)
+	for i, name := range path {
+		var sel ast.SelectionSet
+		found := false
+		for _, f := range fields {
+			if f.Name == name {
+				found, sel = true, append(sel, f.Selections...)
+			}
+		}
+		if !found || i == len(path)-1 {
+			return found
+		}
+		fields = gql.CollectFields(oc, sel, nil)
+	}
+	return false
 }

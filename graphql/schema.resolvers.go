@@ -280,6 +280,7 @@ func (r *queryResolver) Executions(ctx context.Context, project string, filter *
 			q.MetadataKey = *sort.MetadataKey
 		}
 	}
+	q.Warnings = selects(ctx, "nodes", "warnings")
 	page, err := r.reads.Executions(ctx, q)
 	if err != nil {
 		return nil, err

@@ -559,6 +559,8 @@ type ExecutionQuery struct {
 	Now time.Time
 	// AsOf is used by Reads; the Executions methods read what their Reader holds.
 	AsOf AsOf
+	// Warnings: Reads fills each item's input warnings (from the inputs read model).
+	Warnings bool
 }
 
 // ExecutionPage is one page of the table.

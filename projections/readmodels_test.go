@@ -231,6 +231,23 @@ func TestInputs_Warnings(t *testing.T) {
 	if wn := d.Warnings[0]; wn.EarlierNumber != 2 || wn.Earlier != x2 || len(wn.Changed) != 4 || !strings.Contains(wn.Message(), "#2") {
 		t.Errorf("warning = %+v (%s)", wn, wn.Message())
 	}
+	// The table carries the same warnings when asked for them, now and as of a position.
+	for _, at := range []projections.AsOf{{}, {Position: w.last}} {
+		page, err := rd.Executions(ctx, projections.ExecutionQuery{Project: w.project, Warnings: true, AsOf: at})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[domain.ExecutionID]int{}
+		for _, x := range page.Items {
+			got[x.ID] = len(x.Warnings)
+		}
+		if got[x1] != 0 || got[x2] != 0 || got[x3] != 1 {
+			t.Errorf("Executions(Warnings, as of %+v): warnings per execution %v, want only x3's one", at, got)
+		}
+	}
+	if page, err := rd.Executions(ctx, projections.ExecutionQuery{Project: w.project}); err != nil || len(page.Items) != 3 || page.Items[0].Warnings != nil {
+		t.Errorf("Executions(no warnings asked) = %d items, %v; want 3 without warnings", len(page.Items), err)
+	}
 	_ = eng.View(ctx, "inputs", func(r projections.Reader) error {
 		h, err := projections.Inputs{}.History(r, w.project, "s3://bucket/raw.csv")
 		if err != nil || len(h) != 3 || h[2].Number != 3 {

@@ -136,13 +136,38 @@ func (rd *Reads) Executions(ctx context.Context, q ExecutionQuery) (ExecutionPag
 		q.Now = rd.now()
 	}
 	var page ExecutionPage
+	replay := []Projection{Executions{}}
+	if q.Warnings {
+		replay = append(replay, Inputs{})
+	}
 	err := rd.view(ctx, q.AsOf, func(view func(string, func(Reader) error) error) error {
-		return view(Executions{}.Name(), func(r Reader) error {
+		err := view(Executions{}.Name(), func(r Reader) error {
 			var err error
 			page, err = Executions{}.List(r, q)
 			return err
 		})
-	}, Executions{})
+		if err != nil || !q.Warnings {
+			return err
+		}
+		if q.AsOf.IsNow() {
+			var last events.Position
+			for _, x := range page.Items {
+				last = max(last, x.Updated)
+			}
+			if err := rd.Engine.WaitForProjection(ctx, Inputs{}.Name(), last); err != nil {
+				return fmt.Errorf("input warnings of the executions: %w", err)
+			}
+		}
+		return view(Inputs{}.Name(), func(r Reader) error {
+			for i := range page.Items {
+				var err error
+				if page.Items[i].Warnings, err = (Inputs{}).Warnings(r, page.Items[i].ID); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}, replay...)
 	return page, err
 }
 

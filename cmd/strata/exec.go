@@ -163,7 +163,7 @@ func newCmdExecList(f *factory, a *apiFlags) *cobra.Command {
 				} `json:"executions"`
 			}
 			if err := cl.do(c.Context(), `query($p: ID!, $first: Int, $filter: ExecutionFilter) {
-  executions(project: $p, filter: $filter, sort: {field: NUMBER, descending: true}, first: $first) { nodes { `+execListFields+` } total } }`,
+  executions(project: $p, filter: $filter, sort: {field: NUMBER, descending: true}, first: $first) { nodes { `+execListFields+` warnings { message } } total } }`,
 				vars, &res); err != nil {
 				return err
 			}
@@ -175,9 +175,13 @@ func newCmdExecList(f *factory, a *apiFlags) *cobra.Command {
 				return err
 			}
 			w := tabwriter.NewWriter(f.Out, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "#\tSTATUS\tSTEP\tCREATED\tDURATION")
+			fmt.Fprintln(w, "#\tSTATUS\tSTEP\tCREATED\tDURATION\tWARNINGS")
 			for _, x := range res.Executions.Nodes {
-				fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\n", x.Number, strings.ToLower(x.Status), x.Step, x.CreatedAt.Local().Format(time.DateTime), fmtDuration(x.Duration))
+				warn := ""
+				if n := len(x.Warnings); n > 0 {
+					warn = fmt.Sprintf("%d input changed (exec info %d)", n, x.Number)
+				}
+				fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\n", x.Number, strings.ToLower(x.Status), x.Step, x.CreatedAt.Local().Format(time.DateTime), fmtDuration(x.Duration), warn)
 			}
 			if err := w.Flush(); err != nil {
 				return err

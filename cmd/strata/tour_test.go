@@ -82,8 +82,9 @@ func TestTour(t *testing.T) {
 		`warning:\s+input model: datum://model-latest differs from its use by execution #3`,
 		`(?m)^input model\s+model\.txt sha256:[0-9a-f]{64}\s+model\.txt sha256:[0-9a-f]{64}$`, // exec diff
 		`(?m)^metadata accuracy\s+0\.8\s+0\.9$`,
-		`(?m)^5\s+complete\s+evaluate\s`, // exec list
-		`execution\.Finished`,            // events tail
+		`(?m)^5\s+complete\s+evaluate\s.*\s1 input changed \(exec info 5\)$`, // exec list, with the table's warnings
+		`(?m)^3\s+complete\s+evaluate\s+\S+ \S+\s+\S+[ \t]*$`,                // the first evaluation has none
+		`execution\.Finished`,                                                // events tail
 	} {
 		if !regexp.MustCompile(want).MatchString(out) {
 			t.Errorf("the tour's output lacks %s", want)
