@@ -173,8 +173,7 @@ func startServeBinary(t *testing.T, bin, root string) (url string, pid int) {
 			}
 		case <-time.After(30 * time.Second):
 			_ = cmd.Process.Kill()
-			_ = <-done
-			t.Errorf("serve did not stop within 30s of an interrupt")
+			t.Errorf("serve did not stop within 30s of an interrupt; killed: %v", <-done)
 		}
 	})
 	r := bufio.NewReader(stdout)
