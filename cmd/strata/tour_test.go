@@ -93,9 +93,9 @@ func TestTour(t *testing.T) {
 	// alias get --as-of shows the first model, alias get now the second one: two targets
 	// in the history, and the as-of answer is the older one.
 	targets := regexp.MustCompile(`(?m)^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\s+(\S+)\s+runner:`).FindAllStringSubmatch(out, -1)
-	asOf := regexp.MustCompile(`(?m)^(\S+)\n\(alias model-latest, set by`).FindStringSubmatch(out)
-	if len(targets) != 2 || asOf == nil || asOf[1] != targets[0][1] {
-		t.Errorf("alias history targets %v, alias get --as-of %v: want two targets and the first one as of before the second training", targets, asOf)
+	gets := regexp.MustCompile(`(?m)^(\S+)\n\(alias model-latest, set by`).FindAllStringSubmatch(out, -1)
+	if len(targets) != 2 || len(gets) != 2 || gets[0][1] != targets[0][1] || gets[1][1] != targets[0][1] {
+		t.Errorf("alias history targets %v, alias get then alias get --as-of %v: want two targets, the first one after the first training and as of before the second", targets, gets)
 	}
 	if t.Failed() {
 		t.Logf("tour output:\n%s", out)
