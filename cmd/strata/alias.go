@@ -44,11 +44,7 @@ func newCmdAliasSet(f *factory, a *apiFlags) *cobra.Command {
 		Short: "Point an alias at a datum (creating or moving it)",
 		Args:  exactArgs(2, "NAME and DATUM"),
 		RunE: func(c *cobra.Command, args []string) error {
-			cl, err := f.client(a)
-			if err != nil {
-				return err
-			}
-			pid, err := cl.project(c.Context(), a)
+			cl, pid, err := f.projectClient(c.Context(), a)
 			if err != nil {
 				return err
 			}
@@ -106,11 +102,7 @@ func newCmdAliasGet(f *factory, a *apiFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			cl, err := f.client(a)
-			if err != nil {
-				return err
-			}
-			pid, err := cl.project(c.Context(), a)
+			cl, pid, err := f.projectClient(c.Context(), a)
 			if err != nil {
 				return err
 			}
@@ -148,11 +140,7 @@ func newCmdAliasHistory(f *factory, a *apiFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			cl, err := f.client(a)
-			if err != nil {
-				return err
-			}
-			pid, err := cl.project(c.Context(), a)
+			cl, pid, err := f.projectClient(c.Context(), a)
 			if err != nil {
 				return err
 			}

@@ -361,6 +361,20 @@ func (s *subscription) close() {
 	_ = s.conn.Close(websocket.StatusNormalClosure, "") // best effort: the process is leaving
 }
 
+// projectClient returns a client for a's server and the ID of the project a names (see
+// apiClient.project): what every command about one project starts with.
+func (f *factory) projectClient(ctx context.Context, a *apiFlags) (*apiClient, string, error) {
+	cl, err := f.client(a)
+	if err != nil {
+		return nil, "", err
+	}
+	pid, err := cl.project(ctx, a)
+	if err != nil {
+		return nil, "", err
+	}
+	return cl, pid, nil
+}
+
 // project resolves --project (a slug or an ID), else the project linked to the working
 // directory (see 'strata project link'), to a project ID.
 func (c *apiClient) project(ctx context.Context, a *apiFlags) (string, error) {

@@ -150,11 +150,7 @@ func newCmdDataLs(f *factory, a *apiFlags) *cobra.Command {
 		Short:   "List a project's datums, oldest first",
 		Args:    noArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			cl, err := f.client(a)
-			if err != nil {
-				return err
-			}
-			pid, err := cl.project(c.Context(), a)
+			cl, pid, err := f.projectClient(c.Context(), a)
 			if err != nil {
 				return err
 			}

@@ -99,11 +99,7 @@ func newCmdDatasetLs(f *factory, a *apiFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			cl, err := f.client(a)
-			if err != nil {
-				return err
-			}
-			pid, err := cl.project(c.Context(), a)
+			cl, pid, err := f.projectClient(c.Context(), a)
 			if err != nil {
 				return err
 			}
@@ -235,11 +231,7 @@ func newCmdDatasetCreate(f *factory, a *apiFlags) *cobra.Command {
 datums --file names. Add later versions with 'strata dataset version create'.`,
 		Args: exactArgs(1, "NAME"),
 		RunE: func(c *cobra.Command, args []string) error {
-			cl, err := f.client(a)
-			if err != nil {
-				return err
-			}
-			pid, err := cl.project(c.Context(), a)
+			cl, pid, err := f.projectClient(c.Context(), a)
 			if err != nil {
 				return err
 			}
@@ -308,11 +300,7 @@ func newCmdDatasetVersionLs(f *factory, a *apiFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			cl, err := f.client(a)
-			if err != nil {
-				return err
-			}
-			pid, err := cl.project(c.Context(), a)
+			cl, pid, err := f.projectClient(c.Context(), a)
 			if err != nil {
 				return err
 			}
@@ -360,11 +348,7 @@ func newCmdDatasetVersionInfo(f *factory, a *apiFlags) *cobra.Command {
 			if len(args) == 2 {
 				ref = args[1]
 			}
-			cl, err := f.client(a)
-			if err != nil {
-				return err
-			}
-			pid, err := cl.project(c.Context(), a)
+			cl, pid, err := f.projectClient(c.Context(), a)
 			if err != nil {
 				return err
 			}
@@ -441,11 +425,7 @@ func newCmdDatasetAlias(f *factory, a *apiFlags) *cobra.Command {
 as dataset://NAME/ALIAS. The move is recorded ('dataset version ls' shows the aliases).`,
 		Args: exactArgs(3, "NAME, ALIAS and VERSION"),
 		RunE: func(c *cobra.Command, args []string) error {
-			cl, err := f.client(a)
-			if err != nil {
-				return err
-			}
-			pid, err := cl.project(c.Context(), a)
+			cl, pid, err := f.projectClient(c.Context(), a)
 			if err != nil {
 				return err
 			}

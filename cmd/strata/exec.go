@@ -140,11 +140,7 @@ func newCmdExecList(f *factory, a *apiFlags) *cobra.Command {
 			if limit < 1 || limit > 1000 {
 				return &usageError{fmt.Errorf("--limit %d: want 1 to 1000", limit)}
 			}
-			cl, err := f.client(a)
-			if err != nil {
-				return err
-			}
-			pid, err := cl.project(c.Context(), a)
+			cl, pid, err := f.projectClient(c.Context(), a)
 			if err != nil {
 				return err
 			}

@@ -135,11 +135,7 @@ the current directory (and links no repository unless --repository is given).`,
 			if len(args) == 1 {
 				a.project = args[0]
 			}
-			cl, err := f.client(a)
-			if err != nil {
-				return err
-			}
-			pid, err := cl.project(c.Context(), a)
+			cl, pid, err := f.projectClient(c.Context(), a)
 			if err != nil {
 				return err
 			}
@@ -190,11 +186,7 @@ func newCmdProjectStatus(f *factory, a *apiFlags) *cobra.Command {
 			if len(args) == 1 {
 				a.project = args[0]
 			}
-			cl, err := f.client(a)
-			if err != nil {
-				return err
-			}
-			pid, err := cl.project(c.Context(), a)
+			cl, pid, err := f.projectClient(c.Context(), a)
 			if err != nil {
 				return err
 			}
