@@ -205,6 +205,12 @@ func TestRunStep(t *testing.T) {
 		})
 	}
 
+	// A bad value blames the value, not the file.
+	if r := run(map[string]any{"parameters": []any{map[string]any{"name": "epochs", "values": []string{"many"}}}}); len(r.Errors) == 0 ||
+		r.Errors[0].Message != `parameter "epochs": many is not an integer: invalid` {
+		t.Errorf("runStep (bad value) = %+v; want exactly the parameter and its problem", r.Errors)
+	}
+
 	// An invalid valohai.yaml is refused with its file and line.
 	bad := commitFile(t, repoDir, "valohai.yaml", "- step:\n    name: x\n    image: busybox\n    command: \"true\"\n    bogus: 1\n")
 	if r := run(map[string]any{"commit": bad}); r.code() != graphql.CodeInvalid || !strings.Contains(r.Errors[0].Message, "valohai.yaml:5") {

@@ -324,13 +324,28 @@ func (p *Parameter) Validate(value any) (any, error) {
 		out = append(out, atom)
 	}
 	if len(msgs) > 0 {
-		return nil, fmt.Errorf("parameter %q: %s: %w", p.Name, strings.Join(msgs, "; "), ErrInvalid)
+		return nil, &ValueError{Parameter: p.Name, Problems: msgs}
 	}
 	if p.Multiple != MultipleNone {
 		return out, nil
 	}
 	return out[0], nil
 }
+
+// ValueError is a parameter value Validate refused, with every problem found. It matches
+// ErrInvalid; its message names the parameter and the problems only, since the value, not
+// the file, is at fault.
+type ValueError struct {
+	Parameter string
+	Problems  []string
+}
+
+func (e *ValueError) Error() string {
+	return fmt.Sprintf("parameter %q: %s", e.Parameter, strings.Join(e.Problems, "; "))
+}
+
+// Is reports whether target is ErrInvalid.
+func (e *ValueError) Is(target error) bool { return target == ErrInvalid }
 
 // check returns the messages Valohai's validation gives for one value.
 func (p *Parameter) check(atom any) []string {

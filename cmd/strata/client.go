@@ -114,7 +114,7 @@ var codeHints = map[string]string{
 	"FORBIDDEN":       "ask an admin of the project for a role that allows this",
 	"NOT_FOUND":       "check the ID or name; 'strata data ls' and 'strata exec list' show what exists",
 	"CONFLICT":        "someone changed it at the same time, or the server is catching up: retry",
-	"INVALID":         "check the arguments (see --help)",
+	"INVALID":         "check the arguments; --help lists them",
 	"INTERNAL":        "the server failed: its log says why; retry, and report it if it persists",
 }
 
