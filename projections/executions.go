@@ -427,7 +427,7 @@ func (xs Executions) ByNumber(r Reader, project domain.ProjectID, number int) (E
 		return Execution{}, fmt.Errorf("get execution #%d: %w", number, err)
 	}
 	if !ok {
-		return Execution{}, fmt.Errorf("execution #%d: %w", number, ErrNotFound)
+		return Execution{}, fmt.Errorf("project %s has no execution #%d: %w", project, number, ErrNotFound)
 	}
 	id, ok := rowID(row)
 	if !ok {

@@ -49,4 +49,4 @@ type Txn interface {
 var ErrTooBig = errors.New("projections: transaction too big")
 
 // ErrNotFound is what queries return for something the read model does not hold.
-var ErrNotFound = fmt.Errorf("projections: %w", domain.ErrNotFound)
+var ErrNotFound = fmt.Errorf("%w", domain.ErrNotFound) // the message names what is missing
