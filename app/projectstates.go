@@ -15,8 +15,7 @@ import (
 // stream: the stream grows by one event per execution and task (its number), so folding
 // it per request costs more with every execution the project ever ran.
 type projectStates struct {
-	mu sync.Mutex // guards m
-	m  map[domain.ProjectID]*projectState
+	m sync.Map // domain.ProjectID → *projectState
 }
 
 type projectState struct {
@@ -26,32 +25,30 @@ type projectState struct {
 }
 
 func (c *projectStates) entry(id domain.ProjectID) *projectState {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.m == nil {
-		c.m = make(map[domain.ProjectID]*projectState)
+	if e, ok := c.m.Load(id); ok {
+		return e.(*projectState)
 	}
-	e, ok := c.m[id]
-	if !ok {
-		e = &projectState{}
-		c.m[id] = e
-	}
-	return e
+	e, _ := c.m.LoadOrStore(id, &projectState{})
+	return e.(*projectState)
 }
 
 // projectSettings returns project id as the log holds it now (the zero State if it does
 // not exist), without its per-thing numbers (project.State.Settings): the cached state
-// brought forward by the events appended since it was last read.
+// brought forward by the events appended since it was last read. The log is read and the
+// events decoded outside the entry's lock, so concurrent checks of one project do not
+// queue behind each other's reads; an event another check applied meanwhile is skipped.
 func (s *Service) projectSettings(ctx context.Context, id domain.ProjectID) (project.State, error) {
 	e := s.projects.entry(id)
 	e.mu.Lock()
-	defer e.mu.Unlock()
+	after := e.version
+	e.mu.Unlock()
 	stream := ProjectStream(id)
-	envs, err := s.log.Load(ctx, stream, e.version)
+	envs, err := s.log.Load(ctx, stream, after)
 	if err != nil {
 		return project.State{}, fmt.Errorf("load %s: %w", stream, err)
 	}
-	for _, env := range envs {
+	evs := make([]project.Event, len(envs))
+	for i, env := range envs {
 		ev, err := s.codec.Decode(env)
 		if err != nil {
 			return project.State{}, err
@@ -60,7 +57,14 @@ func (s *Service) projectSettings(ctx context.Context, id domain.ProjectID) (pro
 		if !ok {
 			return project.State{}, fmt.Errorf("fold %s: event %s at version %d does not belong to this aggregate: %w", stream, env.Type, env.Version, events.ErrInvalid)
 		}
-		e.st, e.version = project.Evolve(e.st, pe), env.Version
+		evs[i] = pe
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for i, env := range envs {
+		if env.Version == e.version+1 {
+			e.st, e.version = project.Evolve(e.st, evs[i]), env.Version
+		}
 	}
 	return e.st.Settings(), nil
 }
