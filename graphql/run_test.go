@@ -1,10 +1,7 @@
 package graphql_test
 
 import (
-	"context"
 	"encoding/json"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,57 +9,18 @@ import (
 	"testing"
 
 	"github.com/stratahq/strata/adapters/git"
-	"github.com/stratahq/strata/adapters/memory"
-	"github.com/stratahq/strata/app"
-	"github.com/stratahq/strata/blob"
-	"github.com/stratahq/strata/blob/storecfg"
-	"github.com/stratahq/strata/events"
 	"github.com/stratahq/strata/graphql"
-	"github.com/stratahq/strata/projections"
-	"github.com/stratahq/strata/runner"
 )
 
 // newRunEnv is newEnv with a real git fetcher (file:// repositories allowed), which
 // runStep reads valohai.yaml through.
 func newRunEnv(t *testing.T) *env {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	log := memory.NewStore()
-	codec, err := events.NewCodec(app.Events())
-	if err != nil {
-		t.Fatal(err)
-	}
-	engine, err := projections.New(log, codec, memory.NewProjections(), projections.Config{}, projections.All()...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { defer close(done); _ = engine.Run(ctx) }()
-	svc, err := app.New(app.Config{Stores: storecfg.Config{
-		Stores: []storecfg.Store{{Name: "local", Kind: storecfg.KindFS, Bucket: "/var/lib/strata"}}, Default: "local",
-	}}, app.Deps{Log: log, Codec: codec, Blobs: map[string]blob.Store{"local": memory.NewBlobs()}})
-	if err != nil {
-		t.Fatal(err)
-	}
 	code, err := git.New(git.Config{CacheDir: t.TempDir(), AllowFile: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	reads := &projections.Reads{Engine: engine, Log: log, Codec: codec, Scratch: func() projections.Store { return memory.NewProjections() }}
-	logs := &runner.Logs{}
-	srv, err := graphql.New(graphql.Config{}, graphql.Deps{App: svc, Log: log, Reads: reads, Gapless: true, Logs: logs, Code: code})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mux := http.NewServeMux()
-	mux.Handle("/", srv.Handler())
-	hs := httptest.NewServer(mux)
-	t.Cleanup(func() { hs.Close(); cancel(); <-done })
-	tok, _, err := svc.BootstrapAdminToken(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &env{t: t, url: hs.URL, svc: svc, log: log, codec: codec, logs: logs, admin: tok.Secret}
+	return newEnvWithCode(t, graphql.Config{}, code)
 }
 
 // commitFile commits file with content to the git repository dir (made on first use) and

@@ -39,6 +39,12 @@ type env struct {
 
 func newEnv(t *testing.T, cfg graphql.Config) *env {
 	t.Helper()
+	return newEnvWithCode(t, cfg, nil)
+}
+
+// newEnvWithCode is newEnv whose server reads code (runStep's valohai.yaml) through code.
+func newEnvWithCode(t *testing.T, cfg graphql.Config, code runner.CodeFetcher) *env {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	log := memory.NewStore()
 	codec, err := events.NewCodec(app.Events())
@@ -59,7 +65,7 @@ func newEnv(t *testing.T, cfg graphql.Config) *env {
 	}
 	reads := &projections.Reads{Engine: engine, Log: log, Codec: codec, Scratch: func() projections.Store { return memory.NewProjections() }}
 	logs := &runner.Logs{}
-	srv, err := graphql.New(cfg, graphql.Deps{App: svc, Log: log, Reads: reads, Gapless: true, Logs: logs})
+	srv, err := graphql.New(cfg, graphql.Deps{App: svc, Log: log, Reads: reads, Gapless: true, Logs: logs, Code: code})
 	if err != nil {
 		t.Fatal(err)
 	}
