@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,7 +22,7 @@ import (
 func TestServe_TasksFollowTheirExecutions(t *testing.T) {
 	dir := t.TempDir()
 	url, stop := startServe(t, dir, "--runner=process", "--slots=2", "--allow-file-repositories")
-	c, project, env := newTaskProject(t, dir, url)
+	c, project, env := adminProject(t, dir, url, "sweeps")
 	repo, commit := newGitRepo(t)
 	createTask := func(c gqlClient, modes ...string) (string, []string) {
 		t.Helper()
@@ -93,27 +92,6 @@ func TestServe_TasksFollowTheirExecutions(t *testing.T) {
 	if after := taskEventTypes(t, dir, first) + taskEventTypes(t, dir, second); after != before {
 		t.Errorf("task events after a replay from the start:\n%s\nwant as before:\n%s", after, before)
 	}
-}
-
-// newTaskProject creates a project and an enabled environment with the admin token of the
-// serve at url.
-func newTaskProject(t *testing.T, dir, url string) (c gqlClient, project, env string) {
-	t.Helper()
-	tok, err := os.ReadFile(filepath.Join(dir, "admin-token"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c = gqlClient{t: t, url: url, token: strings.TrimSpace(string(tok))}
-	var p struct{ CreateProject struct{ ID string } }
-	c.do(`mutation($in: CreateProjectInput!) { createProject(input: $in) { id } }`,
-		map[string]any{"in": map[string]any{"slug": "sweeps", "name": "Sweeps"}}, &p)
-	var e struct{ CreateEnvironment struct{ ID string } }
-	c.do(`mutation($in: EnvironmentInput!) { createEnvironment(input: $in) { id } }`,
-		map[string]any{"in": map[string]any{"slug": "cpu", "name": "CPU", "cpus": 1, "memoryBytes": 1 << 30, "pricePerHour": "0.1"}}, &e)
-	var en json.RawMessage
-	c.do(`mutation($p: ID!, $e: ID!) { enableEnvironment(project: $p, environment: $e) { position } }`,
-		map[string]any{"p": p.CreateProject.ID, "e": e.CreateEnvironment.ID}, &en)
-	return c, p.CreateProject.ID, e.CreateEnvironment.ID
 }
 
 // wantTask waits until task id is complete, then checks its summary's counts.

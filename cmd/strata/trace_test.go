@@ -17,6 +17,14 @@ func runServe(t *testing.T) (dir, url string, c gqlClient, project, env string) 
 	t.Helper()
 	dir = t.TempDir()
 	url, _ = startServe(t, dir, "--runner=process", "--slots=2", "--allow-file-repositories")
+	c, project, env = adminProject(t, dir, url, "vision")
+	return dir, url, c, project, env
+}
+
+// adminProject creates the project slug and an enabled environment with the admin token
+// of the serve at url (its data in dir), and returns the admin client and their IDs.
+func adminProject(t *testing.T, dir, url, slug string) (c gqlClient, project, env string) {
+	t.Helper()
 	tok, err := os.ReadFile(filepath.Join(dir, "admin-token"))
 	if err != nil {
 		t.Fatal(err)
@@ -24,14 +32,14 @@ func runServe(t *testing.T) (dir, url string, c gqlClient, project, env string) 
 	c = gqlClient{t: t, url: url, token: strings.TrimSpace(string(tok))}
 	var p struct{ CreateProject struct{ ID string } }
 	c.do(`mutation($in: CreateProjectInput!) { createProject(input: $in) { id } }`,
-		map[string]any{"in": map[string]any{"slug": "vision", "name": "Vision"}}, &p)
+		map[string]any{"in": map[string]any{"slug": slug, "name": slug}}, &p)
 	var e struct{ CreateEnvironment struct{ ID string } }
 	c.do(`mutation($in: EnvironmentInput!) { createEnvironment(input: $in) { id } }`,
 		map[string]any{"in": map[string]any{"slug": "cpu", "name": "CPU", "cpus": 1, "memoryBytes": 1 << 30, "pricePerHour": "0.1"}}, &e)
 	var en json.RawMessage
 	c.do(`mutation($p: ID!, $e: ID!) { enableEnvironment(project: $p, environment: $e) { position } }`,
 		map[string]any{"p": p.CreateProject.ID, "e": e.CreateEnvironment.ID}, &en)
-	return dir, url, c, p.CreateProject.ID, e.CreateEnvironment.ID
+	return c, p.CreateProject.ID, e.CreateEnvironment.ID
 }
 
 // mustRun creates an execution of step with inputs (name → URIs) running commands, waits
