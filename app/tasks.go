@@ -7,7 +7,6 @@ import (
 	"maps"
 
 	"github.com/stratahq/strata/domain"
-	"github.com/stratahq/strata/domain/execution"
 	"github.com/stratahq/strata/domain/project"
 	"github.com/stratahq/strata/domain/task"
 	"github.com/stratahq/strata/events"
@@ -136,20 +135,13 @@ func (s *Service) StopTask(ctx context.Context, id domain.TaskID) (events.Positi
 	}
 	last := res.Last()
 	for _, x := range st.Executions() {
-		xs, err := s.loadExecution(ctx, x)
-		if err != nil {
+		pos, err := s.StopExecution(ctx, x) // one that is stopping already is left as it is
+		if errors.Is(err, domain.ErrConflict) {
+			continue // it has ended
+		} else if err != nil {
 			return fail(err)
 		}
-		if xs.Status().IsTerminal() || xs.Status() == domain.StatusStopping {
-			continue
-		}
-		xres, err := execute(ctx, s, ExecutionStream(x), executionDecider, execution.Command(execution.RequestStop{By: actor, At: s.at()}))
-		if errors.Is(err, domain.ErrConflict) {
-			continue // it ended meanwhile
-		} else if err != nil {
-			return fail(fmt.Errorf("stop execution #%d: %w", xs.Spec().Number, err))
-		}
-		last = max(last, xres.Last())
+		last = max(last, pos)
 	}
 	return last, nil
 }
