@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -21,6 +22,20 @@ import (
 // auditAll calls fn with every audit entry f selects, page by page, in position order,
 // until fn returns false or the entries end.
 func (r *Resolver) auditAll(ctx context.Context, f projections.AuditFilter, fn func(projections.AuditEntry) (bool, error)) error {
+	// The callers read each entry's aggregate from the log as it is now (or as of
+	// f.Through): the index must have caught up with that much of the log first, or a
+	// thing written just before (by a worker, or while the server was down) is missing.
+	head, err := r.log.Head(ctx)
+	if err != nil {
+		return err
+	}
+	through := head
+	if f.Through != 0 {
+		through = min(f.Through, head)
+	}
+	if err := r.engine.WaitForProjection(ctx, projections.Audit{}.Name(), through); err != nil {
+		return fmt.Errorf("the audit index is behind the log: %w", err)
+	}
 	f.Limit = 1000
 	for {
 		var page []projections.AuditEntry
