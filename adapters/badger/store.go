@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -29,6 +30,9 @@ type Config struct {
 	IndexCacheSize int64
 	// ValueThreshold: events larger than this are kept in the value log, smaller in the tree.
 	ValueThreshold int64
+	// WALSegmentSize is the size of a write-ahead log segment (default 16 MiB; never less than
+	// twice the largest transaction).
+	WALSegmentSize int64
 	// GCInterval is how often the value log is garbage-collected (default 10 minutes).
 	GCInterval time.Duration
 	// Logger receives badger's warnings and errors and the store's own; default discards.
@@ -59,6 +63,9 @@ func (c Config) withDefaults() Config {
 	if c.GCInterval == 0 {
 		c.GCInterval = 10 * time.Minute
 	}
+	if c.WALSegmentSize == 0 {
+		c.WALSegmentSize = 16 << 20
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -75,7 +82,7 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("badger: Dir is empty: %w", ErrConfig))
 	}
 	errs = append(errs, c.memory().check("badger")...)
-	if c.BlockCacheSize < 0 || c.IndexCacheSize < 0 || c.ValueThreshold < 0 || c.GCInterval < 0 {
+	if c.BlockCacheSize < 0 || c.IndexCacheSize < 0 || c.ValueThreshold < 0 || c.GCInterval < 0 || c.WALSegmentSize < 0 {
 		errs = append(errs, fmt.Errorf("badger: sizes and intervals must not be negative: %w", ErrConfig))
 	}
 	return errors.Join(errs...)
@@ -83,9 +90,11 @@ func (c Config) Validate() error {
 
 // Store is an events.Store on badger. Open one with Open and Close it when done.
 type Store struct {
-	cfg Config
-	db  *bdb.DB
-	sig events.Signal
+	cfg   Config
+	db    *bdb.DB
+	wal   *wal         // owned by the writer
+	syncs chan syncJob // the writer's batches to fdatasync, for the syncer
+	sig   events.Signal
 
 	closeMu sync.RWMutex // guards closed and sends on reqs
 	closed  bool
@@ -107,8 +116,8 @@ type Store struct {
 
 	batches, batched atomic.Uint64 // batches committed and the events in them, for Stats
 
-	wg   sync.WaitGroup
-	stop chan struct{}
+	wg, syncWG sync.WaitGroup
+	stop       chan struct{}
 }
 
 // Stats counts the store's group commits since Open.
@@ -149,25 +158,31 @@ func Open(cfg Config) (*Store, error) {
 		return nil, err
 	}
 	opts := cfg.memory().options(cfg.Dir, cfg.Logger).
-		WithSyncWrites(true). // one sync per batch: a transaction (writer.go)
+		WithSyncWrites(false). // the write-ahead log makes each batch durable (wal.go)
 		WithValueThreshold(cfg.ValueThreshold)
 	db, err := bdb.OpenManaged(opts)
 	if err != nil {
 		return nil, fmt.Errorf("open badger store in %s: %w", cfg.Dir, translateOpen(err))
 	}
-	s := &Store{cfg: cfg, db: db, reqs: make(chan *appendReq, 4096), heads: map[events.StreamID]head{}, stop: make(chan struct{}),
-		durable: make(chan struct{}, 16)}
+	w, err := openWAL(filepath.Join(cfg.Dir, "wal"), max(cfg.WALSegmentSize, 2*db.MaxBatchSize()), db, cfg.Logger)
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("open badger store in %s: %w", cfg.Dir, err), db.Close())
+	}
+	s := &Store{cfg: cfg, db: db, wal: w, syncs: make(chan syncJob, 16), reqs: make(chan *appendReq, 4096),
+		heads: map[events.StreamID]head{}, stop: make(chan struct{}), durable: make(chan struct{}, 16)}
 	s.ts = db.MaxVersion()
 	s.visible.Store(s.ts)
 	last, err := s.lastPosition(math.MaxUint64)
 	if err != nil {
-		return nil, errors.Join(err, db.Close())
+		return nil, errors.Join(err, w.close(false), db.Close())
 	}
 	s.next = last + 1
 	s.maxTxnSize, s.maxTxnCount = db.MaxBatchSize()*9/10, db.MaxBatchCount()*9/10
 	s.wg.Add(2)
 	go s.writer()
 	go s.collectGarbage()
+	s.syncWG.Add(1)
+	go s.syncer()
 	return s, nil
 }
 
@@ -183,11 +198,14 @@ func (s *Store) Close() error {
 	close(s.stop)
 	s.closeMu.Unlock()
 	s.wg.Wait()
+	close(s.syncs)
+	s.syncWG.Wait()
 	s.sig.Notify()
 	if err := s.db.Close(); err != nil {
-		return fmt.Errorf("close badger store: %w", err)
+		return errors.Join(fmt.Errorf("close badger store: %w", err), s.wal.close(false))
 	}
-	return nil
+	// Badger wrote every batch to its tables on closing: the log has nothing more to keep.
+	return s.wal.close(s.failure() == nil)
 }
 
 // Append implements events.Store.

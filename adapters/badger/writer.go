@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
+	"sync"
+	"sync/atomic"
 
 	bdb "github.com/dgraph-io/badger/v4"
 	"github.com/stratahq/strata/events"
@@ -25,10 +28,21 @@ type batch struct {
 	reqs  []*appendReq             // accepted into txn, to acknowledge after it is durable
 	heads map[events.StreamID]head // heads as of this batch
 	ids   map[[16]byte]events.Written
+	rec   []byte // the batch as a write-ahead log record
 	start events.Position
 	n     int // positions taken
 	size  int64
 	count int64
+
+	pending atomic.Int32 // of the log sync and the badger commit, how many are not done
+	errMu   sync.Mutex
+	err     error // the first failure of either
+}
+
+// syncJob asks the syncer to make the log file durable up to batch b.
+type syncJob struct {
+	f *os.File
+	b *batch
 }
 
 var errBatchFull = errors.New("batch full")
@@ -105,7 +119,7 @@ func (s *Store) newBatch() *batch {
 	// Reading at the newest timestamp sees everything written; what is still in flight is
 	// answered from s.heads and s.inflight first.
 	return &batch{txn: s.db.NewTransactionAt(math.MaxUint64, true), heads: map[events.StreamID]head{},
-		ids: map[[16]byte]events.Written{}, start: s.next}
+		ids: map[[16]byte]events.Written{}, start: s.next, rec: newRecord()}
 }
 
 // add puts req into b, or answers it at once (retry of a durable append, conflict), or
@@ -189,6 +203,7 @@ func (s *Store) add(b *batch, req *appendReq) error {
 		return errBatchFull
 	}
 	for _, e := range entries {
+		b.rec = appendEntry(b.rec, e.k, e.v)
 		if err := b.txn.Set(e.k, e.v); err != nil {
 			// The budget keeps us below badger's limits, so this is a storage failure.
 			s.setFailure(fmt.Errorf("stage append: %w", err))
@@ -206,8 +221,8 @@ func (s *Store) add(b *batch, req *appendReq) error {
 	return nil
 }
 
-// submit hands b to badger to write and sync, and moves on as if it were durable; finish
-// acknowledges it once it is.
+// submit writes b to the log and hands it to the syncer and to badger at once, and moves on
+// as if it were durable; finish acknowledges it once both are done.
 func (s *Store) submit(b *batch) {
 	s.submitted++
 	s.batches.Add(1)
@@ -219,18 +234,47 @@ func (s *Store) submit(b *batch) {
 		s.heads[stream] = h
 	}
 	s.inflight = append(s.inflight, b)
-	_ = b.txn.CommitAt(b.ts, func(err error) { s.finish(b, err) }) // with a callback, errors go to it
+	if err := s.wal.write(b.ts, b.rec, s.db); err != nil {
+		b.txn.Discard()
+		b.pending.Store(1)
+		s.done(b, err)
+		return
+	}
+	b.pending.Store(2)
+	s.syncs <- syncJob{f: s.wal.f, b: b}
+	_ = b.txn.CommitAt(b.ts, func(err error) { s.done(b, err) }) // with a callback, errors go to it
 }
 
-// finish runs when badger has written and synced b (or failed to). The writer submits one
-// batch at a time (the next only once this one's durable signal is taken), so batches finish
-// in commit order: finish makes b visible to readers, then acknowledges its appends.
+// syncer makes each submitted batch's log record durable.
+func (s *Store) syncer() {
+	defer s.syncWG.Done()
+	for job := range s.syncs {
+		s.done(job.b, datasync(job.f))
+	}
+}
+
+// done records that the log sync or the badger commit of b ended; the later of the two
+// finishes b.
+func (s *Store) done(b *batch, err error) {
+	if err != nil {
+		b.errMu.Lock()
+		b.err = cmp.Or(b.err, err)
+		b.errMu.Unlock()
+	}
+	if b.pending.Add(-1) == 0 {
+		s.finish(b, b.err)
+	}
+}
+
+// finish runs when b is durable and indexed (or failed). The writer submits one batch at a
+// time (the next only once this one's durable signal is taken), so batches finish in commit
+// order: finish makes b visible to readers, then acknowledges its appends.
 func (s *Store) finish(b *batch, err error) {
 	s.pipeMu.Lock()
 	if err != nil && s.failed == nil {
-		// After a failed commit badger's state is unknown: stop writing, keep reading.
+		// After a failed write badger's state is unknown: stop writing, keep reading.
 		s.failed = fmt.Errorf("commit: %w", err)
-		s.cfg.Logger.Error("badger commit failed; the store accepts no more appends", "error", err)
+		s.cfg.Logger.Error("write failed; the store accepts no more appends", "error", err)
 	}
 	failed := s.failed
 	s.pipeMu.Unlock()
