@@ -14,12 +14,13 @@ import (
 )
 
 // The write path. One goroutine, the writer, turns appends into batches, each one badger
-// transaction with one sync. While badger writes and syncs batch k, the writer fills batch
-// k+1 with every append that arrives (hashing, encoding, staging; badger's managed mode lets
-// it read without waiting for k), and submits it the moment k is durable. So a sync carries
-// every append that waited for it, and the CPU work overlaps the disk's. Batches are
-// acknowledged strictly in order: a caller hears back only after its batch and every batch
-// before it are durable, and readers see a batch only from then on.
+// transaction and one write-ahead log record with one fdatasync (wal.go). While batch k is
+// synced and indexed (the two at once), the writer fills batch k+1 with every append that
+// arrives (hashing, encoding, staging; badger's managed mode lets it read without waiting for
+// k), and submits it the moment k is durable. So a sync carries every append that waited for
+// it, and the CPU work overlaps the disk's. Batches are acknowledged strictly in order: a
+// caller hears back only after its batch and every batch before it are durable, and readers
+// see a batch only from then on.
 
 // batch is one transaction being filled by the writer.
 type batch struct {
