@@ -284,23 +284,34 @@ func (r *Resolver) lineageNode(ctx context.Context, node string) (string, domain
 	return "", "", fmt.Errorf("lineage node %.80q: start from an execution:, datum: or alias: node: %w", node, domain.ErrInvalid)
 }
 
-// selects reports whether the request selects path (field names, under any alias) below
-// the field being resolved, so a resolver reads only what is asked for.
-func selects(ctx context.Context, path ...string) bool {
+// selected returns the fields the request selects at path (field names, under any alias)
+// below the field being resolved, so a resolver reads only what is asked for; nil if it
+// selects nothing there.
+func selected(ctx context.Context, path ...string) []gql.CollectedField {
 	oc := gql.GetOperationContext(ctx)
 	fields := gql.CollectFieldsCtx(ctx, nil)
-	for i, name := range path {
+	for _, name := range path {
 		var sel ast.SelectionSet
-		found := false
 		for _, f := range fields {
 			if f.Name == name {
-				found, sel = true, append(sel, f.Selections...)
+				sel = append(sel, f.Selections...)
 			}
 		}
-		if !found || i == len(path)-1 {
-			return found
+		if len(sel) == 0 {
+			return nil
 		}
 		fields = gql.CollectFields(oc, sel, nil)
+	}
+	return fields
+}
+
+// inSummary reports whether the Execution field name is answered by an execution's
+// summary (projections.ExecutionQuery.Summary).
+func inSummary(name string) bool {
+	switch name {
+	case "__typename", "id", "project", "number", "counter", "step", "environment", "creator", "task", "tags",
+		"status", "createdAt", "startedAt", "endedAt", "duration", "cost", "metadata":
+		return true
 	}
 	return false
 }

@@ -280,7 +280,12 @@ func (r *queryResolver) Executions(ctx context.Context, project string, filter *
 			q.MetadataKey = *sort.MetadataKey
 		}
 	}
-	q.Warnings = selects(ctx, "nodes", "warnings")
+	// A page whose nodes show only what the table's rows hold is read from the rows alone.
+	q.Summary = true
+	for _, f := range selected(ctx, "nodes") {
+		q.Warnings = q.Warnings || f.Name == "warnings"
+		q.Summary = q.Summary && inSummary(f.Name)
+	}
 	page, err := r.reads.Executions(ctx, q)
 	if err != nil {
 		return nil, err

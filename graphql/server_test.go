@@ -363,6 +363,23 @@ func TestServer_ProjectsExecutionsAliases(t *testing.T) {
 	xid := ce.CreateExecution.ID
 	e.must(alice, `mutation($x: ID!) { addTags(execution: $x, tags: ["best"]) { position } }`, map[string]any{"x": xid}, nil)
 	e.must(alice, `mutation($x: ID!) { stopExecution(id: $x) { position } }`, map[string]any{"x": xid}, nil)
+	// A table that shows only what rows hold is read from them alone: byte for byte what
+	// the records say.
+	const rowFields = `id project number counter step environment creator task tags status createdAt startedAt endedAt duration cost metadata`
+	table := func(fields string) []map[string]json.RawMessage {
+		var out struct {
+			Executions struct{ Nodes []map[string]json.RawMessage }
+		}
+		e.must(bob, `query($p: ID!) { executions(project: $p) { nodes { `+fields+` } } }`, map[string]any{"p": pid}, &out)
+		return out.Executions.Nodes
+	}
+	fromRows, fromRecords := table(rowFields), table(rowFields+" image")
+	for _, n := range fromRecords {
+		delete(n, "image")
+	}
+	if got, want := fmt.Sprint(fromRows), fmt.Sprint(fromRecords); got != want || len(fromRows) != 2 {
+		t.Errorf("table from rows = %s, want %s", got, want)
+	}
 	var det struct {
 		ByID struct {
 			Status  string

@@ -137,8 +137,9 @@ func (Executions) Name() string { return "executions" }
 
 // Version returns the layout version: 3 has compact rows as index values, a metadata
 // sort index and status counters; 4 rows without metadata as the sort index's values;
-// 5 binary records (see record.go); 6 a metadata sort index per tag.
-func (Executions) Version() int { return 6 }
+// 5 binary records (see record.go); 6 a metadata sort index per tag; 7 rows with the
+// metadata's JSON.
+func (Executions) Version() int { return 7 }
 
 // Apply folds execution and environment events into the table.
 func (xs Executions) Apply(tx Txn, env events.Envelope, ev events.Event) error {
@@ -561,6 +562,10 @@ type ExecutionQuery struct {
 	AsOf AsOf
 	// Warnings: Reads fills each item's input warnings (from the inputs read model).
 	Warnings bool
+	// Summary: each item holds only what the table shows, read from the rows of the
+	// page (see decodeSummary): ID, Project, Number, Step, Creator, Task, Environment,
+	// Tags, Status, CreatedAt, StartedAt, EndedAt, PricePerHour and Metadata.
+	Summary bool
 }
 
 // ExecutionPage is one page of the table.
@@ -695,7 +700,11 @@ func (xs Executions) fill(r Reader, q ExecutionQuery, page ExecutionPage, rows [
 	}
 	page.Items = make([]Execution, len(rows))
 	for i, row := range rows {
-		x, ok, err := getRecord(r, row.id)
+		get := func() (Execution, bool, error) { return getRecord(r, row.id) }
+		if q.Summary {
+			get = func() (Execution, bool, error) { return getSummary(r, q.Project, row.v.Number) }
+		}
+		x, ok, err := get()
 		if err != nil {
 			return ExecutionPage{}, fmt.Errorf("list executions: %w", err)
 		}

@@ -277,17 +277,22 @@ func (r *recordReader) raws() map[string]json.RawMessage {
 	if n == 0 {
 		return nil
 	}
+	m := make(map[string]json.RawMessage, n)
+	for range n {
+		k := r.str()
+		m[k] = r.raw()
+	}
+	return m
+}
+
+// raw reads a length-prefixed JSON value.
+func (r *recordReader) raw() json.RawMessage {
 	if r.own == nil {
 		// Raw values come last: copy only the rest of the record.
 		r.own, r.ownAt = bytes.Clone(r.b[r.off:]), r.off
 	}
-	m := make(map[string]json.RawMessage, n)
-	for range n {
-		k := r.str()
-		i, j := r.span(r.uint())
-		m[k] = r.own[i-r.ownAt : j-r.ownAt : j-r.ownAt]
-	}
-	return m
+	i, j := r.span(r.uint())
+	return r.own[i-r.ownAt : j-r.ownAt : j-r.ownAt]
 }
 
 // decodeRecord decodes a record; it keeps nothing of b.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"math"
 	"slices"
 	"sort"
@@ -14,19 +15,26 @@ import (
 
 // A row is the compact binary summary of an execution that the table's indexes hold as
 // their values: everything List filters and sorts by, so that a page is computed by one
-// scan of an index without decoding a single JSON record (only the page's own records are
-// read). Layout, after a version byte:
+// scan of an index without decoding a single record, and everything the table shows (see
+// ExecutionQuery.Summary), so that a page of it is answered from rows alone. Layout,
+// after a version byte:
 //
 //	number, id, status, step, creator, task, environment,
 //	created, started, ended (unix nanoseconds, 0: not yet), price,
-//	tags (count, then each), metadata (count, then key, kind and value per key, by key)
+//	tags (count, then each), metadata (count, then key, kind, value and JSON per key, by key)
 //
 // Integers are varints and strings length-prefixed. A metadata value is kind 0 and an
 // 8-byte float64 for JSON numbers, kind 1 and a string otherwise (a JSON string decoded,
-// any other JSON as its text), which is exactly how ExecutionQuery.value orders them.
-const rowVersion = 1
+// any other JSON as its text), which is exactly how ExecutionQuery.value orders them; its
+// JSON is the value as recorded, length-prefixed.
+const rowVersion = 2
 
 func appendRowString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+func appendRowBytes(b, s []byte) []byte {
 	b = binary.AppendUvarint(b, uint64(len(s)))
 	return append(b, s...)
 }
@@ -83,7 +91,8 @@ func encodeRow(x *Execution, withMeta bool) []byte {
 	b = binary.AppendUvarint(b, uint64(len(keys)))
 	for _, k := range keys {
 		b = appendRowString(b, k)
-		isStr, num, str := metaSortValue(x.Metadata[k])
+		raw := x.Metadata[k]
+		isStr, num, str := metaSortValue(raw)
 		if isStr {
 			b = append(b, 1)
 			b = appendRowString(b, str)
@@ -91,6 +100,7 @@ func encodeRow(x *Execution, withMeta bool) []byte {
 			b = append(b, 0)
 			b = binary.BigEndian.AppendUint64(b, math.Float64bits(num))
 		}
+		b = appendRowBytes(b, raw)
 	}
 	return b
 }
@@ -176,6 +186,62 @@ func rowID(b []byte) (domain.ExecutionID, bool) {
 	return domain.ExecutionID(v.id), true
 }
 
+// decodeSummary decodes the row b of an execution of project into what the table shows
+// (see ExecutionQuery.Summary); it keeps nothing of b. Times are UTC, as the app records them.
+func decodeSummary(b []byte, project domain.ProjectID) (Execution, error) {
+	if len(b) == 0 || b[0] != rowVersion {
+		return Execution{}, errMalformed
+	}
+	r := recordReader{b: b, s: string(b), off: 1}
+	x := Execution{Project: project}
+	x.Number = int(r.uint())
+	x.ID = domain.ExecutionID(r.str())
+	x.Status = domain.ExecutionStatus(r.str())
+	x.Step = r.str()
+	x.Creator = domain.UserID(r.str())
+	x.Task = domain.TaskID(r.str())
+	x.Environment = domain.EnvironmentID(r.str())
+	x.CreatedAt, x.StartedAt, x.EndedAt = unixNanoTime(r.int()), unixNanoTime(r.int()), unixNanoTime(r.int())
+	x.PricePerHour = domain.Money(r.int())
+	x.Tags = r.strs()
+	if n := r.count(); n > 0 {
+		x.Metadata = make(map[string]json.RawMessage, n)
+		for range n {
+			k := r.str()
+			if i, j := r.span(1); j > i && b[i] == 0 {
+				r.span(8)
+			} else {
+				r.str()
+			}
+			x.Metadata[k] = r.raw()
+		}
+	}
+	if r.bad || r.off != len(b) {
+		return Execution{}, errMalformed
+	}
+	return x, nil
+}
+
+// getSummary reads the summary of execution number of project: false if there is none.
+func getSummary(r Reader, project domain.ProjectID, number int) (Execution, bool, error) {
+	b, ok, err := r.Get(withUint(prefixOf("n", string(project)), uint64(number)))
+	if err != nil || !ok {
+		return Execution{}, false, err
+	}
+	x, err := decodeSummary(b, project)
+	if err != nil {
+		return Execution{}, false, fmt.Errorf("decode row of execution #%d: %w", number, err)
+	}
+	return x, true, nil
+}
+
+func unixNanoTime(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}
+
 func (v *rowView) hasTag(t string) bool {
 	r := rowReader{b: v.tags}
 	for n := r.uvarint(); n > 0 && !r.bad; n-- {
@@ -206,6 +272,7 @@ func (v *rowView) metaValue(k string, out *sortValue) {
 		} else {
 			str = r.str()
 		}
+		r.str() // the JSON
 		if c := bytes.Compare(key, []byte(k)); c == 0 {
 			out.IsStr, out.Num, out.Str = kind[0] != 0, num, string(str)
 			return

@@ -1,0 +1,93 @@
+package projections_test
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/stratahq/strata/adapters/memory"
+	"github.com/stratahq/strata/domain"
+	"github.com/stratahq/strata/domain/execution"
+	"github.com/stratahq/strata/projections"
+)
+
+// A summary page (read from the rows alone) holds exactly the summary fields of the
+// records a full page holds, for every way the table is read: the number index, a tag's
+// index, the metadata sort indexes, a cursor, a past position.
+func TestExecutions_SummaryMatchesRecords(t *testing.T) {
+	log := memory.NewStore()
+	w := newWorld(t, log)
+	metas := []map[string]any{
+		{"loss": 0.25, "note": "first", "flag": true},
+		{"loss": json.RawMessage(`1e-3`), "cfg": map[string]any{"lr": 0.1, "layers": []int{1, 2}}},
+		{"loss": json.RawMessage(`100000000000000000000`), "note": "x\u0000y", "none": nil},
+		{"loss": "n/a", "epoch": 3},
+		{},
+	}
+	for i := range 9 {
+		var ms []map[string]any
+		if m := metas[i%len(metas)]; len(m) > 0 {
+			ms = append(ms, m)
+		}
+		w.execution(runSpec{step: []string{"train", "eval"}[i%2], tags: [][]string{{"a"}, {"a", "b"}, nil}[i%3],
+			creator: domain.UserID([]string{"alice", "bob"}[i%2]), metrics: ms, minutes: 1 + i, exit: i % 4 / 3})
+	}
+	mid := w.last
+	// One still running, and one never queued.
+	for i, id := range []domain.ExecutionID{"00000000-0000-4000-8000-00000000beef", "00000000-0000-4000-8000-00000000cafe"} {
+		w.numbers++
+		w.exec(id, execution.Create{Execution: id, Project: w.project, Number: w.numbers, Step: execution.Step{Name: "train"},
+			Code: execution.Code{Repository: "https://github.com/acme/ml", Commit: "0123456789abcdef0123456789abcdef01234567"}, Image: "python:3.12",
+			Commands: []string{"python train.py"}, Environment: w.env, Creator: "carol", Tags: []string{"a", "c"}, At: w.tick()})
+		if i == 0 {
+			w.exec(id, execution.Queue{At: w.tick()})
+			w.exec(id, execution.Start{Host: "host-1", Hardware: execution.Hardware{CPUs: 4}, At: w.tick()})
+			w.exec(id, execution.RecordMetadata{Points: []execution.MetadataPoint{{Time: w.tick(), Values: map[string]json.RawMessage{"loss": json.RawMessage(`0.5`)}}}})
+		}
+	}
+	eng := startEngine(t, log, w.codec, nil)
+	waitFor(t, eng, w.last)
+	rd := reads(eng, w)
+	summary := func(x projections.Execution) projections.Execution {
+		return projections.Execution{ID: x.ID, Project: x.Project, Number: x.Number, Step: x.Step, Creator: x.Creator, Task: x.Task,
+			Environment: x.Environment, Tags: x.Tags, Status: x.Status, CreatedAt: x.CreatedAt, StartedAt: x.StartedAt,
+			EndedAt: x.EndedAt, PricePerHour: x.PricePerHour, Metadata: x.Metadata}
+	}
+	for _, q := range []projections.ExecutionQuery{
+		{Limit: 4},
+		{Limit: 3, Descending: true, Tags: []string{"a"}},
+		{Limit: 5, Sort: projections.SortMetadata, MetadataKey: "loss"},
+		{Limit: 2, Sort: projections.SortMetadata, MetadataKey: "loss", Descending: true, Tags: []string{"a"}},
+		{Limit: 3, Sort: projections.SortMetadata, MetadataKey: "note", Statuses: []domain.ExecutionStatus{domain.StatusComplete}},
+		{Limit: 4, Sort: projections.SortCost, Creator: "bob"},
+		{Limit: 3, AsOf: projections.AsOf{Position: mid}},
+	} {
+		q.Project = w.project
+		for page := 0; ; page++ {
+			full, err := rd.Executions(context.Background(), q)
+			if err != nil {
+				t.Fatalf("Executions(%+v) error = %v", q, err)
+			}
+			sq := q
+			sq.Summary = true
+			got, err := rd.Executions(context.Background(), sq)
+			if err != nil {
+				t.Fatalf("Executions(%+v, summary) error = %v", q, err)
+			}
+			want := full
+			want.Items = nil
+			for _, x := range full.Items {
+				want.Items = append(want.Items, summary(x))
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Fatalf("Executions(%+v) page %d: summary (-want +got):\n%s", q, page, diff)
+			}
+			if full.Next == "" {
+				break
+			}
+			q.Cursor = full.Next
+		}
+	}
+}
