@@ -20724,7 +20724,7 @@ func (ec *executionContext) marshalNAliasFact2githubᚗcomᚋstratahqᚋstrata�
 }
 
 func (ec *executionContext) marshalNAliasFact2ᚕgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐAliasFactᚄ(ctx context.Context, sel ast.SelectionSet, v []AliasFact) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAliasFact2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐAliasFact(ctx, sel, v[i])
@@ -20801,7 +20801,7 @@ func (ec *executionContext) marshalNDataset2githubᚗcomᚋstratahqᚋstrataᚋg
 }
 
 func (ec *executionContext) marshalNDataset2ᚕgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐDatasetᚄ(ctx context.Context, sel ast.SelectionSet, v []Dataset) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNDataset2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐDataset(ctx, sel, v[i])
@@ -20829,7 +20829,7 @@ func (ec *executionContext) marshalNDatasetAlias2githubᚗcomᚋstratahqᚋstrat
 }
 
 func (ec *executionContext) marshalNDatasetAlias2ᚕgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐDatasetAliasᚄ(ctx context.Context, sel ast.SelectionSet, v []DatasetAlias) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNDatasetAlias2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐDatasetAlias(ctx, sel, v[i])
@@ -20849,7 +20849,7 @@ func (ec *executionContext) marshalNDatasetVersion2githubᚗcomᚋstratahqᚋstr
 }
 
 func (ec *executionContext) marshalNDatasetVersion2ᚕgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐDatasetVersionᚄ(ctx context.Context, sel ast.SelectionSet, v []DatasetVersion) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNDatasetVersion2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐDatasetVersion(ctx, sel, v[i])
@@ -20885,7 +20885,7 @@ func (ec *executionContext) marshalNDatum2githubᚗcomᚋstratahqᚋstrataᚋgra
 }
 
 func (ec *executionContext) marshalNDatum2ᚕgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐDatumᚄ(ctx context.Context, sel ast.SelectionSet, v []Datum) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNDatum2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐDatum(ctx, sel, v[i])
@@ -20929,7 +20929,7 @@ func (ec *executionContext) marshalNDeploymentFile2githubᚗcomᚋstratahqᚋstr
 }
 
 func (ec *executionContext) marshalNDeploymentFile2ᚕgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐDeploymentFileᚄ(ctx context.Context, sel ast.SelectionSet, v []DeploymentFile) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNDeploymentFile2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐDeploymentFile(ctx, sel, v[i])
@@ -20954,7 +20954,7 @@ func (ec *executionContext) marshalNDeploymentVersion2githubᚗcomᚋstratahqᚋ
 }
 
 func (ec *executionContext) marshalNDeploymentVersion2ᚕgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐDeploymentVersionᚄ(ctx context.Context, sel ast.SelectionSet, v []DeploymentVersion) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNDeploymentVersion2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐDeploymentVersion(ctx, sel, v[i])
@@ -20982,7 +20982,7 @@ func (ec *executionContext) marshalNDigestChange2githubᚗcomᚋstratahqᚋstrat
 }
 
 func (ec *executionContext) marshalNDigestChange2ᚕgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐDigestChangeᚄ(ctx context.Context, sel ast.SelectionSet, v []DigestChange) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNDigestChange2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐDigestChange(ctx, sel, v[i])
@@ -21012,7 +21012,7 @@ func (ec *executionContext) marshalNEnvironment2githubᚗcomᚋstratahqᚋstrata
 }
 
 func (ec *executionContext) marshalNEnvironment2ᚕgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐEnvironmentᚄ(ctx context.Context, sel ast.SelectionSet, v []Environment) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNEnvironment2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐEnvironment(ctx, sel, v[i])
@@ -21053,7 +21053,7 @@ func (ec *executionContext) marshalNEvent2githubᚗcomᚋstratahqᚋstrataᚋgra
 }
 
 func (ec *executionContext) marshalNEvent2ᚕgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐEventᚄ(ctx context.Context, sel ast.SelectionSet, v []Event) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNEvent2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐEvent(ctx, sel, v[i])
@@ -21089,7 +21089,7 @@ func (ec *executionContext) marshalNExecution2githubᚗcomᚋstratahqᚋstrata�
 }
 
 func (ec *executionContext) marshalNExecution2ᚕgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐExecutionᚄ(ctx context.Context, sel ast.SelectionSet, v []Execution) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNExecution2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐExecution(ctx, sel, v[i])
@@ -21125,7 +21125,7 @@ func (ec *executionContext) marshalNExecutionInput2githubᚗcomᚋstratahqᚋstr
 }
 
 func (ec *executionContext) marshalNExecutionInput2ᚕgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐExecutionInputᚄ(ctx context.Context, sel ast.SelectionSet, v []ExecutionInput) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNExecutionInput2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐExecutionInput(ctx, sel, v[i])
@@ -21145,7 +21145,7 @@ func (ec *executionContext) marshalNExecutionResult2githubᚗcomᚋstratahqᚋst
 }
 
 func (ec *executionContext) marshalNExecutionResult2ᚕgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐExecutionResultᚄ(ctx context.Context, sel ast.SelectionSet, v []ExecutionResult) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNExecutionResult2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐExecutionResult(ctx, sel, v[i])
@@ -21258,7 +21258,7 @@ func (ec *executionContext) marshalNInputFile2githubᚗcomᚋstratahqᚋstrata�
 }
 
 func (ec *executionContext) marshalNInputFile2ᚕgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐInputFileᚄ(ctx context.Context, sel ast.SelectionSet, v []InputFile) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNInputFile2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐInputFile(ctx, sel, v[i])
@@ -21283,7 +21283,7 @@ func (ec *executionContext) marshalNInputWarning2githubᚗcomᚋstratahqᚋstrat
 }
 
 func (ec *executionContext) marshalNInputWarning2ᚕgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐInputWarningᚄ(ctx context.Context, sel ast.SelectionSet, v []InputWarning) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNInputWarning2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐInputWarning(ctx, sel, v[i])
@@ -21335,7 +21335,7 @@ func (ec *executionContext) marshalNLineageEdge2githubᚗcomᚋstratahqᚋstrata
 }
 
 func (ec *executionContext) marshalNLineageEdge2ᚕgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐLineageEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []LineageEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNLineageEdge2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐLineageEdge(ctx, sel, v[i])
@@ -21363,7 +21363,7 @@ func (ec *executionContext) marshalNLineageNode2githubᚗcomᚋstratahqᚋstrata
 }
 
 func (ec *executionContext) marshalNLineageNode2ᚕgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐLineageNodeᚄ(ctx context.Context, sel ast.SelectionSet, v []LineageNode) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNLineageNode2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐLineageNode(ctx, sel, v[i])
@@ -21383,7 +21383,7 @@ func (ec *executionContext) marshalNLogLine2githubᚗcomᚋstratahqᚋstrataᚋg
 }
 
 func (ec *executionContext) marshalNLogLine2ᚕgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐLogLineᚄ(ctx context.Context, sel ast.SelectionSet, v []LogLine) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNLogLine2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐLogLine(ctx, sel, v[i])
@@ -21419,7 +21419,7 @@ func (ec *executionContext) marshalNMember2githubᚗcomᚋstratahqᚋstrataᚋgr
 }
 
 func (ec *executionContext) marshalNMember2ᚕgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐMemberᚄ(ctx context.Context, sel ast.SelectionSet, v []Member) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMember2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐMember(ctx, sel, v[i])
@@ -21447,7 +21447,7 @@ func (ec *executionContext) marshalNMetadataPoint2githubᚗcomᚋstratahqᚋstra
 }
 
 func (ec *executionContext) marshalNMetadataPoint2ᚕgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐMetadataPointᚄ(ctx context.Context, sel ast.SelectionSet, v []MetadataPoint) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMetadataPoint2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐMetadataPoint(ctx, sel, v[i])
@@ -21475,7 +21475,7 @@ func (ec *executionContext) marshalNOutput2githubᚗcomᚋstratahqᚋstrataᚋgr
 }
 
 func (ec *executionContext) marshalNOutput2ᚕgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐOutputᚄ(ctx context.Context, sel ast.SelectionSet, v []Output) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNOutput2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐOutput(ctx, sel, v[i])
@@ -21495,7 +21495,7 @@ func (ec *executionContext) marshalNParameter2githubᚗcomᚋstratahqᚋstrata�
 }
 
 func (ec *executionContext) marshalNParameter2ᚕgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐParameterᚄ(ctx context.Context, sel ast.SelectionSet, v []Parameter) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNParameter2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐParameter(ctx, sel, v[i])
@@ -21534,7 +21534,7 @@ func (ec *executionContext) marshalNProject2githubᚗcomᚋstratahqᚋstrataᚋg
 }
 
 func (ec *executionContext) marshalNProject2ᚕgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐProjectᚄ(ctx context.Context, sel ast.SelectionSet, v []Project) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNProject2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐProject(ctx, sel, v[i])
@@ -21578,7 +21578,7 @@ func (ec *executionContext) marshalNResolvedURI2githubᚗcomᚋstratahqᚋstrata
 }
 
 func (ec *executionContext) marshalNResolvedURI2ᚕgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐResolvedURIᚄ(ctx context.Context, sel ast.SelectionSet, v []ResolvedURI) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNResolvedURI2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐResolvedURI(ctx, sel, v[i])
@@ -21613,7 +21613,7 @@ func (ec *executionContext) marshalNStatusCount2githubᚗcomᚋstratahqᚋstrata
 }
 
 func (ec *executionContext) marshalNStatusCount2ᚕgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐStatusCountᚄ(ctx context.Context, sel ast.SelectionSet, v []StatusCount) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNStatusCount2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐStatusCount(ctx, sel, v[i])
@@ -21633,7 +21633,7 @@ func (ec *executionContext) marshalNStoreOverride2githubᚗcomᚋstratahqᚋstra
 }
 
 func (ec *executionContext) marshalNStoreOverride2ᚕgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐStoreOverrideᚄ(ctx context.Context, sel ast.SelectionSet, v []StoreOverride) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNStoreOverride2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐStoreOverride(ctx, sel, v[i])
@@ -21696,7 +21696,7 @@ func (ec *executionContext) marshalNTask2githubᚗcomᚋstratahqᚋstrataᚋgrap
 }
 
 func (ec *executionContext) marshalNTask2ᚕgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐTaskᚄ(ctx context.Context, sel ast.SelectionSet, v []Task) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNTask2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐTask(ctx, sel, v[i])
@@ -21764,7 +21764,7 @@ func (ec *executionContext) marshalNToken2githubᚗcomᚋstratahqᚋstrataᚋgra
 }
 
 func (ec *executionContext) marshalNToken2ᚕgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐTokenᚄ(ctx context.Context, sel ast.SelectionSet, v []Token) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNToken2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐToken(ctx, sel, v[i])
@@ -21845,7 +21845,7 @@ func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlge
 }
 
 func (ec *executionContext) marshalN__Directive2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirectiveᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Directive) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx, sel, v[i])
@@ -21889,7 +21889,7 @@ func (ec *executionContext) unmarshalN__DirectiveLocation2ᚕstringᚄ(ctx conte
 }
 
 func (ec *executionContext) marshalN__DirectiveLocation2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__DirectiveLocation2string(ctx, sel, v[i])
@@ -21917,7 +21917,7 @@ func (ec *executionContext) marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlg
 }
 
 func (ec *executionContext) marshalN__InputValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.InputValue) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
@@ -21945,7 +21945,7 @@ func (ec *executionContext) marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋg
 }
 
 func (ec *executionContext) marshalN__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Type) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])
@@ -22082,7 +22082,7 @@ func (ec *executionContext) marshalOExecutionStatus2ᚕgithubᚗcomᚋstratahq�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNExecutionStatus2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐExecutionStatus(ctx, sel, v[i])
@@ -22382,7 +22382,7 @@ func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgq
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__EnumValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValue(ctx, sel, v[i])
@@ -22401,7 +22401,7 @@ func (ec *executionContext) marshalO__Field2ᚕgithubᚗcomᚋ99designsᚋgqlgen
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Field2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐField(ctx, sel, v[i])
@@ -22420,7 +22420,7 @@ func (ec *executionContext) marshalO__InputValue2ᚕgithubᚗcomᚋ99designsᚋg
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
@@ -22439,7 +22439,7 @@ func (ec *executionContext) marshalO__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgen�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])
