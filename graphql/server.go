@@ -144,7 +144,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 	})
 	h.AddTransport(transport.Options{})
 	h.AddTransport(transport.GET{})
-	h.AddTransport(transport.POST{})
+	h.AddTransport(post{})
 	h.AddTransport(transport.MultipartForm{MaxUploadSize: cfg.MaxUploadBytes, MaxMemory: cfg.UploadMemoryBytes})
 	h.Use(extension.Introspection{})
 	h.SetQueryCache(lru.New[*ast.QueryDocument](1000)) // a query seen before is not parsed and validated again
