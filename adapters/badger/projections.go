@@ -87,6 +87,9 @@ func OpenProjections(cfg ProjectionsConfig) (*Projections, error) {
 		// stalling writes, was worth a sixth of a 1M-event rebuild.
 		WithNumLevelZeroTables(10).
 		WithNumLevelZeroTablesStall(30)
+	if err := removeEmptyMemtables(cfg.Dir, cfg.Logger); err != nil {
+		return nil, fmt.Errorf("open badger projections in %s: %w", cfg.Dir, err)
+	}
 	db, err := bdb.Open(opts)
 	if err != nil {
 		return nil, fmt.Errorf("open badger projections in %s: %w", cfg.Dir, translateOpen(err))

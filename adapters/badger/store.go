@@ -160,6 +160,9 @@ func Open(cfg Config) (*Store, error) {
 	opts := cfg.memory().options(cfg.Dir, cfg.Logger).
 		WithSyncWrites(false). // the write-ahead log makes each batch durable (wal.go)
 		WithValueThreshold(cfg.ValueThreshold)
+	if err := removeEmptyMemtables(cfg.Dir, cfg.Logger); err != nil {
+		return nil, fmt.Errorf("open badger store in %s: %w", cfg.Dir, err)
+	}
 	db, err := bdb.OpenManaged(opts)
 	if err != nil {
 		return nil, fmt.Errorf("open badger store in %s: %w", cfg.Dir, translateOpen(err))

@@ -2,6 +2,8 @@ package badger_test
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -139,5 +141,28 @@ func TestOpenProjections_Locked(t *testing.T) {
 	t.Cleanup(func() { _ = p.Close() })
 	if _, err := badger.OpenProjections(badger.SmallProjections(dir)); !errors.Is(err, badger.ErrLocked) {
 		t.Errorf("OpenProjections(a directory in use) error = %v, want ErrLocked", err)
+	}
+}
+
+// A crash while badger deletes a flushed memtable's log leaves it empty (badger truncates,
+// then removes); the store must still open, with everything in it.
+func TestStore_EmptyMemtableLogAfterCrash(t *testing.T) {
+	dir := t.TempDir()
+	s, err := badger.Open(badger.Small(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Append(t.Context(), "a", events.NoStream, eventstest.Record(1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "00007.mem"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s = mustOpen(t, badger.Small(dir))
+	if got, err := s.Load(t.Context(), "a", 0); err != nil || len(got) != 1 {
+		t.Fatalf("Load() = %d events, %v; want 1", len(got), err)
 	}
 }
