@@ -47,13 +47,21 @@ func ParseMoney(s string) (Money, error) {
 
 // String returns m as a decimal number of dollars without trailing zeros ("0.9").
 func (m Money) String() string {
-	sign := ""
+	b := make([]byte, 0, 28)
 	u := uint64(m)
 	if m < 0 {
-		sign, u = "-", -u
+		b, u = append(b, '-'), -u
 	}
-	s := fmt.Sprintf("%s%d.%06d", sign, u/1e6, u%1e6)
-	return strings.TrimSuffix(strings.TrimRight(s, "0"), ".")
+	b = strconv.AppendUint(b, u/1e6, 10)
+	if frac := u % 1e6; frac != 0 {
+		n := len(b)
+		b = strconv.AppendUint(b, 1e6+frac, 10) // 1 and the six digits
+		b[n] = '.'
+		for b[len(b)-1] == '0' {
+			b = b[:len(b)-1]
+		}
+	}
+	return string(b)
 }
 
 // MarshalText encodes m as a decimal number of dollars.

@@ -140,6 +140,11 @@ func projectOf(st project.State, viewer domain.UserID) generated.Project {
 }
 
 func statusOf(s domain.ExecutionStatus) generated.ExecutionStatus {
+	for _, g := range generated.AllExecutionStatus {
+		if strings.EqualFold(string(g), string(s)) {
+			return g
+		}
+	}
 	return generated.ExecutionStatus(strings.ToUpper(string(s)))
 }
 
@@ -184,7 +189,7 @@ func (r *Resolver) fillExecution(out *generated.Execution, x *projections.Execut
 		out.Outputs = append(out.Outputs, generated.Output{Datum: string(o.Datum), Path: o.Path, At: o.At})
 	}
 	if len(x.Metadata) > 0 {
-		out.Metadata = x.Metadata
+		out.Metadata = metadataJSON(x.Metadata)
 	}
 	for _, w := range x.Warnings {
 		gw := generated.InputWarning{Input: w.Input, URI: w.URI, FileName: w.FileName, Earlier: string(w.Earlier),
@@ -194,6 +199,44 @@ func (r *Resolver) fillExecution(out *generated.Execution, x *projections.Execut
 		}
 		out.Warnings = append(out.Warnings, gw)
 	}
+}
+
+// metadataJSON is json.Marshal(m) for less: the JSON scalar's marshaller encodes a map by
+// reflection and sorts its keys, which cost a page of the table more than all its other
+// fields but one. Keys that need no escaping (all of them, in practice) are written as
+// they are; the marshaller still compacts and HTML-escapes the values, as it did.
+func metadataJSON(m map[string]json.RawMessage) json.RawMessage {
+	keys := slices.Sorted(maps.Keys(m))
+	n := 2
+	for _, k := range keys {
+		n += len(k) + len(m[k]) + 4
+	}
+	b := make([]byte, 0, n)
+	b = append(b, '{')
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if plainKey(k) {
+			b = append(append(append(b, '"'), k...), '"')
+		} else {
+			q, _ := json.Marshal(k) // a string always encodes
+			b = append(b, q...)
+		}
+		b = append(append(b, ':'), m[k]...)
+	}
+	return append(b, '}')
+}
+
+// plainKey reports whether encoding/json writes k as it is between quotes: printable
+// ASCII without quotes, backslashes or what it escapes for HTML.
+func plainKey(k string) bool {
+	for i := range len(k) {
+		if c := k[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return false
+		}
+	}
+	return true
 }
 
 func nonNil[T any](s []T) []T {
