@@ -157,11 +157,13 @@ func (w *wal) replay(seq uint64, last bool, durable uint64, db *bdb.DB) (segment
 		return seg, nil // begun but never written, or retired (recycling wipes the header first)
 	}
 	prev := binary.BigEndian.Uint64(data[len(walMagic):])
-	if len(w.segs) > 0 && prev != w.lastTs {
-		if last && prev < w.lastTs {
-			return seg, nil
-		}
-		return segment{}, fmt.Errorf("write-ahead log: %s follows the batch at version %d, but the previous segment ends at %d: batches are missing: %w",
+	if len(w.segs) > 0 && last && prev < w.lastTs {
+		return seg, nil
+	}
+	// A gap between segments loses nothing when badger's tables hold it (segments removed
+	// out of order); above that, batches are gone.
+	if len(w.segs) > 0 && prev != w.lastTs && prev > durable {
+		return segment{}, fmt.Errorf("write-ahead log: %s follows the batch at version %d, but the previous segment ends at %d: batches are missing (restore the log from an export with strata events import): %w",
 			name, prev, w.lastTs, ErrCorrupt)
 	}
 	ts := prev
