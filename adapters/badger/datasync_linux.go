@@ -1,6 +1,7 @@
 package badger
 
 import (
+	"errors"
 	"os"
 	"syscall"
 )
@@ -9,11 +10,11 @@ import (
 func datasync(f *os.File) error {
 	for {
 		err := syscall.Fdatasync(int(f.Fd()))
-		if err != syscall.EINTR {
-			if err != nil {
-				return &os.PathError{Op: "fdatasync", Path: f.Name(), Err: err}
-			}
+		switch {
+		case err == nil:
 			return nil
+		case !errors.Is(err, syscall.EINTR):
+			return &os.PathError{Op: "fdatasync", Path: f.Name(), Err: err}
 		}
 	}
 }
