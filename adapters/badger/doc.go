@@ -1,8 +1,11 @@
 // Package badger is the embedded default events.Store, on BadgerDB v4.
 //
 // One writer goroutine owns every append: it takes all the appends waiting at that moment,
-// checks them against the per-stream heads, writes them in one transaction, syncs it once
-// and only then acknowledges each caller (group commit). Positions are gapless.
+// checks them against the per-stream heads, writes them as one record of its own
+// write-ahead log (wal.go) and as one badger transaction, syncs the log once while badger
+// indexes the batch, and only then acknowledges each caller (group commit). Badger itself
+// runs without syncing; on open the log gives back whatever badger had not written to its
+// tables. Positions are gapless.
 //
 // Layout of the keys (all big-endian):
 //
@@ -11,6 +14,8 @@
 //	                               one key per append, whose events have consecutive versions
 //	                               and positions; the stream's last such key is its head
 //	'i' event id                 → position
+//
+// and beside them, in <dir>/wal, the log's segments (see wal.go).
 //
 // badger imports the events contract and the badger SDK only.
 package badger
