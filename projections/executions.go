@@ -700,11 +700,14 @@ func (xs Executions) fill(r Reader, q ExecutionQuery, page ExecutionPage, rows [
 	}
 	page.Items = make([]Execution, len(rows))
 	for i, row := range rows {
-		get := func() (Execution, bool, error) { return getRecord(r, row.id) }
+		var x Execution
+		var ok bool
+		var err error
 		if q.Summary {
-			get = func() (Execution, bool, error) { return getSummary(r, q.Project, row.v.Number) }
+			x, ok, err = getSummary(r, q.Project, row.v.Number)
+		} else {
+			x, ok, err = getRecord(r, row.id)
 		}
-		x, ok, err := get()
 		if err != nil {
 			return ExecutionPage{}, fmt.Errorf("list executions: %w", err)
 		}
