@@ -25,8 +25,8 @@ import (
 //
 // Keys: e execution → Execution (binary, see encodeRecord); n project number → row; t
 // project tag number → row (see rows.go); ms project key value number and mt project
-// tag key value number → row without metadata, the metadata sort index of the project and
-// of each tag (see metaSortKeys); c project [tag] status → how many
+// tag key value number → row, the metadata sort index of the project and of each tag (see
+// metaSortKeys); c project [tag] status → how many
 // executions (see countKey); m execution seq → MetadataPoint; r execution seq →
 // ResourceSample; env environment → price per hour.
 type Executions struct{}
@@ -138,8 +138,9 @@ func (Executions) Name() string { return "executions" }
 // Version returns the layout version: 3 has compact rows as index values, a metadata
 // sort index and status counters; 4 rows without metadata as the sort index's values;
 // 5 binary records (see record.go); 6 a metadata sort index per tag; 7 rows with the
-// metadata's JSON.
-func (Executions) Version() int { return 7 }
+// metadata's JSON; 8 whole rows as the sort index's values again, so that a page of the
+// table sorted by metadata is read from the index alone.
+func (Executions) Version() int { return 8 }
 
 // Apply folds execution and environment events into the table.
 func (xs Executions) Apply(tx Txn, env events.Envelope, ev events.Event) error {
@@ -170,7 +171,7 @@ type execEntry struct {
 	origTags   []string                   // the tags indexed before the batch
 	origStatus domain.ExecutionStatus     // the status counted before the batch ("": none)
 	origMeta   map[string]json.RawMessage // the metadata indexed before the batch
-	origSlim   []byte                     // the metadata sort index's value before the batch
+	origRow    []byte                     // the row (the indexes' value) before the batch
 	missing    bool                       // no record: events for it are ignored
 }
 
@@ -187,7 +188,7 @@ func (b *execBatch) get(id domain.ExecutionID) (*execEntry, error) {
 	e.x = x
 	e.missing, e.origTags, e.origStatus, e.origMeta = !ok, slices.Clone(e.x.Tags), e.x.Status, maps.Clone(e.x.Metadata)
 	if ok {
-		e.origSlim = encodeRow(&e.x, false)
+		e.origRow = encodeRow(&e.x)
 	}
 	b.recs[id] = e
 	b.order = append(b.order, id)
@@ -255,16 +256,16 @@ func (b *execBatch) flush() error {
 		count(x.Project, e.origTags, e.origStatus, -1)
 		count(x.Project, x.Tags, x.Status, +1)
 		// The metadata sort index: its entries follow the metadata and the tags, and are
-		// rewritten when their value, the row without metadata, changed.
-		slim := encodeRow(x, false)
-		slimChanged := !bytes.Equal(slim, e.origSlim)
+		// rewritten when their value, the row, changed.
+		row := encodeRow(x)
+		rowChanged := !bytes.Equal(row, e.origRow)
 		stale := map[string]bool{}
 		for _, k := range metaSortKeys(x.Project, e.origTags, e.origMeta, x.Number) {
 			stale[string(k)] = true
 		}
 		for _, k := range metaSortKeys(x.Project, x.Tags, x.Metadata, x.Number) {
-			if slimChanged || !stale[string(k)] {
-				if err := b.tx.Set(k, slim); err != nil {
+			if rowChanged || !stale[string(k)] {
+				if err := b.tx.Set(k, row); err != nil {
 					return err
 				}
 			}
@@ -275,7 +276,6 @@ func (b *execBatch) flush() error {
 				return err
 			}
 		}
-		row := encodeRow(x, true)
 		for _, t := range e.origTags {
 			if !slices.Contains(x.Tags, t) {
 				if err := b.tx.Delete(withUint(prefixOf("t", string(x.Project), t), uint64(x.Number))); err != nil {
@@ -675,7 +675,7 @@ func (xs Executions) List(r Reader, q ExecutionQuery) (ExecutionPage, error) {
 		if after != nil && compareSort(v, *after, q.Descending) <= 0 || !top.wants(v) {
 			return true
 		}
-		top.add(v, domain.ExecutionID(rv.id))
+		top.add(v, domain.ExecutionID(rv.id), nil)
 		return true
 	})
 	if err == nil && bad != nil {
@@ -704,7 +704,7 @@ func (xs Executions) fill(r Reader, q ExecutionQuery, page ExecutionPage, rows [
 		var ok bool
 		var err error
 		if q.Summary {
-			x, ok, err = getSummary(r, q.Project, row.v.Number)
+			x, ok, err = row.summary(r, q.Project)
 		} else {
 			x, ok, err = getRecord(r, row.id)
 		}
@@ -731,9 +731,10 @@ func (q ExecutionQuery) countable() bool {
 
 // listByMetadata answers a countable query sorted by metadata: counts from the
 // counters, the page by walking the metadata sort index (the tag's, if it filters by
-// one) from the cursor, whose values are rows without metadata (the key holds the value
-// sorted by), until the page is full. It is not ok (the caller scans) if the index runs out first: executions without
-// the key, which sort last, may follow.
+// one) from the cursor, whose values are rows (the key holds the value sorted by), until
+// the page is full; a summary page (see ExecutionQuery.Summary) is those rows. It is not
+// ok (the caller scans) if the index runs out first: executions without the key, which
+// sort last, may follow.
 func (xs Executions) listByMetadata(r Reader, q ExecutionQuery, after *sortValue) (ExecutionPage, bool, error) {
 	page := ExecutionPage{Counts: map[domain.ExecutionStatus]int{}}
 	cpre := prefixOf("ca", string(q.Project))
@@ -777,7 +778,11 @@ func (xs Executions) listByMetadata(r Reader, q ExecutionQuery, after *sortValue
 		if after != nil && compareSort(v, *after, q.Descending) <= 0 {
 			return true
 		}
-		top.add(v, domain.ExecutionID(rv.id))
+		var keep []byte // a summary is read from the index itself: entries are added in order, at most k
+		if q.Summary {
+			keep = bytes.Clone(row)
+		}
+		top.add(v, domain.ExecutionID(rv.id), keep)
 		return len(top.rows) < top.k
 	})
 	if err == nil && bad != nil {

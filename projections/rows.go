@@ -60,9 +60,8 @@ func metaSortValue(raw json.RawMessage) (isStr bool, num float64, str string) {
 	}
 }
 
-// encodeRow returns the row of x; without withMeta its metadata count is 0 (the value of
-// the metadata sort index, whose key holds the one value it sorts by).
-func encodeRow(x *Execution, withMeta bool) []byte {
+// encodeRow returns the row of x.
+func encodeRow(x *Execution) []byte {
 	b := make([]byte, 0, 160)
 	b = append(b, rowVersion)
 	b = binary.AppendUvarint(b, uint64(x.Number))
@@ -79,9 +78,6 @@ func encodeRow(x *Execution, withMeta bool) []byte {
 	b = binary.AppendUvarint(b, uint64(len(x.Tags)))
 	for _, t := range x.Tags {
 		b = appendRowString(b, t)
-	}
-	if !withMeta {
-		return append(b, 0)
 	}
 	keys := make([]string, 0, len(x.Metadata))
 	for k := range x.Metadata {
@@ -222,15 +218,20 @@ func decodeSummary(b []byte, project domain.ProjectID) (Execution, error) {
 	return x, nil
 }
 
-// getSummary reads the summary of execution number of project: false if there is none.
-func getSummary(r Reader, project domain.ProjectID, number int) (Execution, bool, error) {
-	b, ok, err := r.Get(withUint(prefixOf("n", string(project)), uint64(number)))
-	if err != nil || !ok {
-		return Execution{}, false, err
+// summary returns the summary of the execution of project ranked: from its row if it
+// has one, else from the number index; false if there is none.
+func (rk ranked) summary(r Reader, project domain.ProjectID) (Execution, bool, error) {
+	b := rk.row
+	if b == nil {
+		var ok bool
+		var err error
+		if b, ok, err = r.Get(withUint(prefixOf("n", string(project)), uint64(rk.v.Number))); err != nil || !ok {
+			return Execution{}, false, err
+		}
 	}
 	x, err := decodeSummary(b, project)
 	if err != nil {
-		return Execution{}, false, fmt.Errorf("decode row of execution #%d: %w", number, err)
+		return Execution{}, false, fmt.Errorf("decode row of execution #%d: %w", rk.v.Number, err)
 	}
 	return x, true, nil
 }
@@ -344,17 +345,18 @@ type topK struct {
 }
 
 type ranked struct {
-	v  sortValue
-	id domain.ExecutionID
+	v   sortValue
+	id  domain.ExecutionID
+	row []byte // the row, when the page is read from the index's values (else nil)
 }
 
 func (t *topK) wants(v sortValue) bool {
 	return len(t.rows) < t.k || compareSort(v, t.rows[len(t.rows)-1].v, t.desc) < 0
 }
 
-func (t *topK) add(v sortValue, id domain.ExecutionID) {
+func (t *topK) add(v sortValue, id domain.ExecutionID, row []byte) {
 	i, _ := slices.BinarySearchFunc(t.rows, v, func(r ranked, v sortValue) int { return compareSort(r.v, v, t.desc) })
-	t.rows = slices.Insert(t.rows, i, ranked{v, id})
+	t.rows = slices.Insert(t.rows, i, ranked{v, id, row})
 	if len(t.rows) > t.k {
 		t.rows = t.rows[:t.k]
 	}

@@ -26,17 +26,20 @@ func TestExecutions_SummaryMatchesRecords(t *testing.T) {
 		{"loss": "n/a", "epoch": 3},
 		{},
 	}
+	var ids []domain.ExecutionID
 	for i := range 9 {
 		var ms []map[string]any
 		if m := metas[i%len(metas)]; len(m) > 0 {
 			ms = append(ms, m)
 		}
-		w.execution(runSpec{step: []string{"train", "eval"}[i%2], tags: [][]string{{"a"}, {"a", "b"}, nil}[i%3],
+		id, _ := w.execution(runSpec{step: []string{"train", "eval"}[i%2], tags: [][]string{{"a"}, {"a", "b"}, nil}[i%3],
 			creator: domain.UserID([]string{"alice", "bob"}[i%2]), metrics: ms, minutes: 1 + i, exit: i % 4 / 3})
+		ids = append(ids, id)
 	}
 	mid := w.last
 	// One still running, and one never queued.
-	for i, id := range []domain.ExecutionID{"00000000-0000-4000-8000-00000000beef", "00000000-0000-4000-8000-00000000cafe"} {
+	running := domain.ExecutionID("00000000-0000-4000-8000-00000000beef")
+	for i, id := range []domain.ExecutionID{running, "00000000-0000-4000-8000-00000000cafe"} {
 		w.numbers++
 		w.exec(id, execution.Create{Execution: id, Project: w.project, Number: w.numbers, Step: execution.Step{Name: "train"},
 			Code: execution.Code{Repository: "https://github.com/acme/ml", Commit: "0123456789abcdef0123456789abcdef01234567"}, Image: "python:3.12",
@@ -44,10 +47,17 @@ func TestExecutions_SummaryMatchesRecords(t *testing.T) {
 		if i == 0 {
 			w.exec(id, execution.Queue{At: w.tick()})
 			w.exec(id, execution.Start{Host: "host-1", Hardware: execution.Hardware{CPUs: 4}, At: w.tick()})
-			w.exec(id, execution.RecordMetadata{Points: []execution.MetadataPoint{{Time: w.tick(), Values: map[string]json.RawMessage{"loss": json.RawMessage(`0.5`)}}}})
+			w.exec(id, execution.RecordMetadata{Points: []execution.MetadataPoint{{Time: w.tick(), Values: map[string]json.RawMessage{"loss": json.RawMessage(`0.5`), "note": json.RawMessage(`"running"`)}}}})
 		}
 	}
 	eng := startEngine(t, log, w.codec, nil)
+	waitFor(t, eng, w.last)
+	// Later, in batches of their own: one key of several changes (the entries of the others
+	// in the sort index must follow), and tags change.
+	w.exec(running, execution.RecordMetadata{Points: []execution.MetadataPoint{{Time: w.tick(), Values: map[string]json.RawMessage{"loss": json.RawMessage(`0.0625`)}}}})
+	waitFor(t, eng, w.last)
+	w.exec(ids[3], execution.AddTags{Tags: []string{"b"}, At: w.tick()})
+	w.exec(ids[1], execution.RemoveTags{Tags: []string{"a"}, At: w.tick()})
 	waitFor(t, eng, w.last)
 	rd := reads(eng, w)
 	summary := func(x projections.Execution) projections.Execution {
@@ -61,6 +71,8 @@ func TestExecutions_SummaryMatchesRecords(t *testing.T) {
 		{Limit: 5, Sort: projections.SortMetadata, MetadataKey: "loss"},
 		{Limit: 2, Sort: projections.SortMetadata, MetadataKey: "loss", Descending: true, Tags: []string{"a"}},
 		{Limit: 3, Sort: projections.SortMetadata, MetadataKey: "note", Statuses: []domain.ExecutionStatus{domain.StatusComplete}},
+		{Limit: 2, Sort: projections.SortMetadata, MetadataKey: "flag", Tags: []string{"a"}},
+		{Limit: 2, Sort: projections.SortMetadata, MetadataKey: "note", Tags: []string{"b"}, Descending: true},
 		{Limit: 4, Sort: projections.SortCost, Creator: "bob"},
 		{Limit: 3, AsOf: projections.AsOf{Position: mid}},
 	} {
