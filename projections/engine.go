@@ -315,7 +315,9 @@ func (e *Engine) init(ctx context.Context) error {
 				return err
 			}
 			if !ok || m.version != p.Version() {
-				e.cfg.Logger.Info("rebuilding projection", "projection", p.Name(), "from_version", m.version, "to_version", p.Version())
+				if ok { // a new projection (a fresh store) is built, not rebuilt: nothing to say
+					e.cfg.Logger.Info("rebuilding projection", "projection", p.Name(), "from_version", m.version, "to_version", p.Version())
+				}
 				m = meta{version: p.Version(), generation: m.generation + 1}
 				if err := writeMeta(tx, p.Name(), m); err != nil {
 					return err
