@@ -52,59 +52,50 @@ func (w *rawWriter) Write(b []byte) (int, error) {
 	if w.resp == nil {
 		return w.ResponseWriter.Write(b)
 	}
-	out, err := encodeResponse(w.resp)
+	parts, err := encodeResponse(w.resp)
 	w.resp = nil
 	if err != nil {
 		return 0, err
 	}
-	if _, err := w.ResponseWriter.Write(out); err != nil {
-		return 0, err
+	for _, p := range parts {
+		if _, err := w.ResponseWriter.Write(p); err != nil {
+			return 0, err
+		}
 	}
 	return len(b), nil
 }
 
-// encodeResponse is json.Marshal(resp) without validating and compacting resp.Data again:
-// the same bytes.
-func encodeResponse(resp *gql.Response) ([]byte, error) {
-	var b bytes.Buffer
-	b.Grow(len(resp.Data) + 64)
-	b.WriteByte('{')
+// encodeResponse returns json.Marshal(resp) in parts, without validating, compacting and
+// copying resp.Data again: the same bytes.
+func encodeResponse(resp *gql.Response) ([3][]byte, error) {
+	head := []byte("{")
 	if len(resp.Errors) > 0 {
-		if err := writeField(&b, "errors", resp.Errors); err != nil {
-			return nil, err
+		errs, err := json.Marshal(resp.Errors)
+		if err != nil {
+			return [3][]byte{}, fmt.Errorf("encode response errors: %w", err)
 		}
-		b.WriteByte(',')
+		head = append(append(append(head, `"errors":`...), errs...), ',')
 	}
-	b.WriteString(`"data":`)
-	switch d := resp.Data; {
-	case len(d) == 0:
-		b.WriteString("null")
-	case bytes.IndexByte(d, '<') < 0 && bytes.IndexByte(d, '>') < 0 && bytes.IndexByte(d, '&') < 0 && bytes.IndexByte(d, 0xe2) < 0:
-		b.Write(d) // nothing encoding/json would escape for HTML (0xe2 starts U+2028 and U+2029)
-	default:
-		json.HTMLEscape(&b, d)
+	head = append(head, `"data":`...)
+	data := []byte(resp.Data)
+	switch {
+	case len(data) == 0:
+		data = []byte("null")
+	case bytes.IndexByte(data, '<') >= 0 || bytes.IndexByte(data, '>') >= 0 || bytes.IndexByte(data, '&') >= 0 || bytes.IndexByte(data, 0xe2) >= 0:
+		// What encoding/json escapes for HTML (0xe2 starts U+2028 and U+2029).
+		var b bytes.Buffer
+		json.HTMLEscape(&b, data)
+		data = b.Bytes()
 	}
+	tail := []byte("}")
 	rest := *resp // the rarely set fields, as encoding/json writes them
 	rest.Errors, rest.Data = nil, nil
 	if rest.Label != "" || len(rest.Path) > 0 || rest.HasNext != nil || len(rest.Extensions) > 0 {
-		tail, err := json.Marshal(rest)
+		b, err := json.Marshal(rest)
 		if err != nil {
-			return nil, fmt.Errorf("encode response: %w", err)
+			return [3][]byte{}, fmt.Errorf("encode response: %w", err)
 		}
-		// tail is {"data":null,...}: keep what follows data.
-		b.Write(tail[len(`{"data":null`):])
-		return b.Bytes(), nil
+		tail = b[len(`{"data":null`):] // what follows data
 	}
-	b.WriteByte('}')
-	return b.Bytes(), nil
-}
-
-func writeField(b *bytes.Buffer, name string, v any) error {
-	enc, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Errorf("encode response %s: %w", name, err)
-	}
-	b.WriteString(`"` + name + `":`)
-	b.Write(enc)
-	return nil
+	return [3][]byte{head, data, tail}, nil
 }

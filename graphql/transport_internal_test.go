@@ -2,6 +2,7 @@ package graphql
 
 import (
 	"encoding/json"
+	"slices"
 	"testing"
 
 	gql "github.com/99designs/gqlgen/graphql"
@@ -26,7 +27,8 @@ func TestEncodeResponse_IsJSONMarshal(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := encodeResponse(resp)
+		parts, err := encodeResponse(resp)
+		got := slices.Concat(parts[:]...)
 		if err != nil || string(got) != string(want) {
 			t.Errorf("encodeResponse() = %s, %v; want %s", got, err, want)
 		}
