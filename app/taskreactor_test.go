@@ -78,6 +78,9 @@ func TestTaskReactor(t *testing.T) {
 		t.Fatalf("CreateTask() error = %v", err)
 	}
 	x := func(i int) domain.ExecutionID { return ct.Executions[i].ID }
+	if st, _, err := events.Fold(t.Context(), h.log, h.codec, app.TaskStream(ct.ID), task.State{}, task.Evolve); err != nil || st.Spec().Planned != 3 {
+		t.Fatalf("the task records %d planned executions (%v), want 3", st.Spec().Planned, err)
+	}
 	run := func(id domain.ExecutionID, cmds ...execution.Command) {
 		t.Helper()
 		for _, c := range cmds {

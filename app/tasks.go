@@ -41,8 +41,9 @@ type CreatedTask struct {
 // CreateTask lists the parameter sets of c's space (task.ParameterSets), allocates the
 // task's number (!N), creates the task, then creates and attaches one execution per set.
 // It needs the editor role. Everything that can be checked up front is checked before
-// anything is written; an execution refused later leaves the task with those created
-// before it, and the error says how many.
+// anything is written. The task records how many executions it plans, so it reads as
+// started until all are attached; an execution refused later leaves the task with those
+// created before it, stopped (so it ends when they do), and the error says how many.
 func (s *Service) CreateTask(ctx context.Context, c CreateTask) (CreatedTask, error) {
 	fail := func(err error) (CreatedTask, error) { return CreatedTask{}, fmt.Errorf("create task: %w", err) }
 	pid := c.Execution.Project
@@ -68,6 +69,7 @@ func (s *Service) CreateTask(ctx context.Context, c CreateTask) (CreatedTask, er
 	if len(sets) > limit {
 		return fail(fmt.Errorf("%d executions, at most %d at once: %w", len(sets), limit, domain.ErrInvalid))
 	}
+	create.Planned = len(sets)
 	defined := map[string]bool{}
 	for _, d := range c.Execution.Step.Parameters {
 		defined[d.Name] = true
@@ -90,6 +92,14 @@ func (s *Service) CreateTask(ctx context.Context, c CreateTask) (CreatedTask, er
 		return fail(err)
 	}
 	out := CreatedTask{ID: id, Number: create.Number, Position: res.Last()}
+	// cut ends a task that could not get all its executions: it is stopped, so that it
+	// ends with those it has instead of waiting for the rest forever.
+	cut := func(err error) (CreatedTask, error) {
+		if _, serr := execute(ctx, s, TaskStream(id), taskDecider, task.Command(task.Stop{By: actor, At: s.at()})); serr != nil {
+			err = errors.Join(err, fmt.Errorf("stop task !%d: %w", out.Number, serr))
+		}
+		return out, err
+	}
 	for i, set := range sets {
 		ec := c.Execution
 		ec.Task = id
@@ -102,11 +112,11 @@ func (s *Service) CreateTask(ctx context.Context, c CreateTask) (CreatedTask, er
 		}
 		x, err := s.CreateExecution(ctx, ec)
 		if err != nil {
-			return out, fmt.Errorf("create task !%d: execution %d of %d (%d created): %w", out.Number, i+1, len(sets), len(out.Executions), err)
+			return cut(fmt.Errorf("create task !%d: execution %d of %d (%d created; the task is stopped): %w", out.Number, i+1, len(sets), len(out.Executions), err))
 		}
 		ares, err := execute(ctx, s, TaskStream(id), taskDecider, task.Command(task.AttachExecution{Execution: x.ID, At: s.at()}))
 		if err != nil {
-			return out, fmt.Errorf("create task !%d: attach execution #%d: %w", out.Number, x.Number, err)
+			return cut(fmt.Errorf("create task !%d: attach execution #%d (the task is stopped): %w", out.Number, x.Number, err))
 		}
 		out.Executions = append(out.Executions, x)
 		out.Position = ares.Last()

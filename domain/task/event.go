@@ -46,7 +46,9 @@ type Variant struct {
 // Created: the task exists. Variants describe the parameter space, except for manual
 // search, which lists ParameterSets (one map of parameter values per execution).
 // ExecutionCount is how many executions to run (random and Bayesian search; 0 where the
-// space decides); BatchSize how many run at once (0: no limit).
+// space decides); BatchSize how many run at once (0: no limit). Planned is how many
+// executions the task was created to attach: it is running until that many are attached
+// or it is stopped (0 in tasks recorded before it existed: the attached ones decide).
 type Created struct {
 	Task           domain.TaskID       `json:"task"`
 	Project        domain.ProjectID    `json:"project"`
@@ -57,6 +59,7 @@ type Created struct {
 	ParameterSets  []map[string]string `json:"parameter_sets,omitempty"`
 	ExecutionCount int                 `json:"execution_count,omitempty"`
 	BatchSize      int                 `json:"batch_size,omitempty"`
+	Planned        int                 `json:"planned,omitempty"`
 	Creator        domain.UserID       `json:"creator"`
 	At             time.Time           `json:"at"`
 }

@@ -78,6 +78,7 @@ type Create struct {
 	ParameterSets  []map[string]string
 	ExecutionCount int
 	BatchSize      int
+	Planned        int // how many executions will be attached (see Created.Planned)
 	Creator        domain.UserID
 	At             time.Time
 }
@@ -179,7 +180,8 @@ func (s State) Summary() Summary {
 	return sum
 }
 
-// Status derives the task's status from its executions and any stop request.
+// Status derives the task's status from its executions, how many are still to be
+// attached, and any stop request.
 func (s State) Status() Status {
 	running := slices.ContainsFunc(s.executions, func(id domain.ExecutionID) bool { return !s.statuses[id].IsTerminal() })
 	switch {
@@ -189,7 +191,7 @@ func (s State) Status() Status {
 		return StatusStopped
 	case len(s.executions) == 0:
 		return StatusCreated
-	case running:
+	case running || len(s.executions) < s.spec.Planned:
 		return StatusStarted
 	}
 	return StatusComplete
@@ -305,6 +307,9 @@ func decideCreate(c Create) ([]Event, error) {
 	if c.ExecutionCount < 0 || c.ExecutionCount > MaxExecutions || c.BatchSize < 0 {
 		return bad("execution count must be 0 to %d and batch size not negative", MaxExecutions)
 	}
+	if c.Planned < 0 || c.Planned > MaxExecutions {
+		return bad("planned executions %d: want 0 to %d", c.Planned, MaxExecutions)
+	}
 	if c.ExecutionCount > 0 && c.BatchSize > c.ExecutionCount {
 		return bad("batch size %d is above the execution count %d", c.BatchSize, c.ExecutionCount)
 	}
@@ -352,7 +357,7 @@ func decideCreate(c Create) ([]Event, error) {
 	return []Event{Created{
 		Task: c.Task, Project: c.Project, Number: c.Number, Step: c.Step, Type: c.Type,
 		Variants: slices.Clone(c.Variants), ParameterSets: slices.Clone(c.ParameterSets),
-		ExecutionCount: c.ExecutionCount, BatchSize: c.BatchSize, Creator: c.Creator, At: c.At,
+		ExecutionCount: c.ExecutionCount, BatchSize: c.BatchSize, Planned: c.Planned, Creator: c.Creator, At: c.At,
 	}}, nil
 }
 

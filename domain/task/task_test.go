@@ -43,6 +43,13 @@ func created() task.Created {
 		Variants: variants(), BatchSize: 4, Creator: alice, At: at}
 }
 
+// planned is created() with n executions planned.
+func planned(n int) task.Created {
+	c := created()
+	c.Planned = n
+	return c
+}
+
 func with(c task.Create, edit func(*task.Create)) task.Create {
 	edit(&c)
 	return c
@@ -96,6 +103,9 @@ func TestDecide(t *testing.T) {
 		{"bayesian needs an execution count", nil, with(create(), func(c *task.Create) { c.Type = task.BayesianTPE }), nil, domain.ErrInvalid},
 		{"batch above execution count", nil, with(create(), func(c *task.Create) { random(c); c.BatchSize = 3 }), nil, domain.ErrInvalid},
 		{"negative batch", nil, with(create(), func(c *task.Create) { c.BatchSize = -1 }), nil, domain.ErrInvalid},
+		{"negative planned", nil, with(create(), func(c *task.Create) { c.Planned = -1 }), nil, domain.ErrInvalid},
+		{"planned above the limit", nil, with(create(), func(c *task.Create) { c.Planned = task.MaxExecutions + 1 }), nil, domain.ErrInvalid},
+		{"planned is recorded", nil, with(create(), func(c *task.Create) { c.Planned = 6 }), []task.Event{planned(6)}, nil},
 		{"unknown type", nil, with(create(), func(c *task.Create) { c.Type = "distributed" }), nil, domain.ErrInvalid},
 		{"grid without variants", nil, with(create(), func(c *task.Create) { c.Variants = nil }), nil, domain.ErrInvalid},
 		{"a parameter varies twice", nil, with(create(), func(c *task.Create) { c.Variants = append(c.Variants, c.Variants[0]) }), nil, domain.ErrInvalid},
@@ -174,6 +184,14 @@ func TestState_SummaryAndStatus(t *testing.T) {
 			task.Summary{Count: 1, Stopping: 1}, task.StatusStopping},
 		{"stopped", []task.Event{created(), attached(e1), attached(e2), status(e1, domain.StatusStopped), status(e2, domain.StatusQueued), stopReq, status(e2, domain.StatusStopped)},
 			task.Summary{Count: 2, Stopped: 2}, task.StatusStopped},
+		// A task planned with three executions is running while only some are attached,
+		// even if those have ended; it ends when all three have, or when it is stopped.
+		{"planned, the first ended before the others are attached", []task.Event{planned(3), attached(e1), status(e1, domain.StatusComplete)},
+			task.Summary{Count: 1, Complete: 1}, task.StatusStarted},
+		{"planned, all attached and ended", []task.Event{planned(3), attached(e1), attached(e2), attached(e3), status(e1, domain.StatusComplete), status(e2, domain.StatusComplete), status(e3, domain.StatusError)},
+			task.Summary{Count: 3, Complete: 2, Error: 1}, task.StatusComplete},
+		{"planned, cut short by a stop", []task.Event{planned(3), attached(e1), status(e1, domain.StatusComplete), stopReq},
+			task.Summary{Count: 1, Complete: 1}, task.StatusStopped},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
