@@ -617,9 +617,11 @@ func compareSort(a, b sortValue, desc bool) int {
 	return c
 }
 
-// List returns one page of the table. It scans one index (the first tag's, or the
-// project's) whose values are compact rows: filters, counts and a bounded top-K by the
-// sort order need no JSON; only the records of the page itself are decoded.
+// List returns one page of the table. A query the status counters count (see countable)
+// sorted by number or metadata walks an index in that order from the cursor and stops
+// when the page is full. Any other scans one index (the first tag's, or the project's)
+// whose values are compact rows: filters, counts and a bounded top-K by the sort order
+// need no JSON. Only the records of the page itself are decoded, and none for a summary.
 func (xs Executions) List(r Reader, q ExecutionQuery) (ExecutionPage, error) {
 	if q.Limit <= 0 {
 		q.Limit = 50
@@ -643,11 +645,14 @@ func (xs Executions) List(r Reader, q ExecutionQuery) (ExecutionPage, error) {
 		}
 		after = &v
 	}
-	if q.Sort == SortMetadata && q.countable() && (after == nil || !after.Missing) {
+	switch countable := q.countable() && (after == nil || !after.Missing); {
+	case countable && q.Sort == SortMetadata:
 		page, ok, err := xs.listByMetadata(r, q, after)
 		if err != nil || ok {
 			return page, err
 		}
+	case countable && q.Sort == SortNumber:
+		return xs.listByNumber(r, q, after)
 	}
 	index := prefixOf("n", string(q.Project))
 	if len(q.Tags) > 0 {
@@ -731,11 +736,57 @@ func (q ExecutionQuery) countable() bool {
 
 // listByMetadata answers a countable query sorted by metadata: counts from the
 // counters, the page by walking the metadata sort index (the tag's, if it filters by
-// one) from the cursor, whose values are rows (the key holds the value sorted by), until
-// the page is full; a summary page (see ExecutionQuery.Summary) is those rows. It is not
-// ok (the caller scans) if the index runs out first: executions without the key, which
-// sort last, may follow.
+// one) from the cursor, whose keys hold the value sorted by. It is not ok (the caller
+// scans) if the index runs out first: executions without the key, which sort last, may
+// follow.
 func (xs Executions) listByMetadata(r Reader, q ExecutionQuery, after *sortValue) (ExecutionPage, bool, error) {
+	pre := metaSortPrefix(q.Project, nil, q.MetadataKey)
+	if len(q.Tags) == 1 {
+		pre = metaSortPrefix(q.Project, &q.Tags[0], q.MetadataKey)
+	}
+	var seek []byte
+	if after != nil {
+		seek = appendSortValue(bytes.Clone(pre), after.IsStr, after.Num, after.Str)
+		seek = binary.BigEndian.AppendUint64(seek, uint64(after.Number))
+	}
+	rows, full, err := walk(r, q, after, pre, seek, func(k []byte, _ *rowView) (sortValue, bool) { return metaSortValueAt(k[len(pre):]) })
+	if err != nil || !full {
+		return ExecutionPage{}, false, err
+	}
+	page, err := counted(r, q)
+	if err == nil {
+		page, err = xs.fill(r, q, page, rows)
+	}
+	return page, err == nil, err
+}
+
+// listByNumber answers a countable query sorted by number: counts from the counters, the
+// page by walking the number index (the tag's, if it filters by one) from the cursor.
+func (xs Executions) listByNumber(r Reader, q ExecutionQuery, after *sortValue) (ExecutionPage, error) {
+	pre := prefixOf("n", string(q.Project))
+	if len(q.Tags) == 1 {
+		pre = prefixOf("t", string(q.Project), q.Tags[0])
+	}
+	var seek []byte
+	if after != nil {
+		seek = withUint(bytes.Clone(pre), uint64(after.Number))
+	}
+	rows, _, err := walk(r, q, after, pre, seek, func(_ []byte, rv *rowView) (sortValue, bool) {
+		return sortValue{Num: float64(rv.number), Number: rv.number}, true
+	})
+	if err != nil {
+		return ExecutionPage{}, err
+	}
+	page, err := counted(r, q)
+	if err != nil {
+		return ExecutionPage{}, err
+	}
+	return xs.fill(r, q, page, rows)
+}
+
+// counted returns a page with the Total and Counts of a countable query, from the status
+// counters.
+func counted(r Reader, q ExecutionQuery) (ExecutionPage, error) {
 	page := ExecutionPage{Counts: map[domain.ExecutionStatus]int{}}
 	cpre := prefixOf("ca", string(q.Project))
 	if len(q.Tags) == 1 {
@@ -752,23 +803,26 @@ func (xs Executions) listByMetadata(r Reader, q ExecutionQuery, after *sortValue
 		return true
 	})
 	if err != nil {
-		return ExecutionPage{}, false, fmt.Errorf("list executions: %w", err)
+		return ExecutionPage{}, fmt.Errorf("list executions: %w", err)
 	}
-	pre := metaSortPrefix(q.Project, nil, q.MetadataKey)
-	if len(q.Tags) == 1 {
-		pre = metaSortPrefix(q.Project, &q.Tags[0], q.MetadataKey)
-	}
-	var seek []byte
-	if after != nil {
-		seek = appendSortValue(bytes.Clone(pre), after.IsStr, after.Num, after.Str)
-		seek = binary.BigEndian.AppendUint64(seek, uint64(after.Number))
-	}
+	return page, nil
+}
+
+// walk returns the rows of q's page and the next page's first, walking the index pre
+// (ascending, or descending if q is) from seek: its entries are in q's order, value
+// gives an entry's sort value, and their values are rows. full reports whether it found
+// them all before the index ran out. A summary page is read from the entries themselves.
+func walk(r Reader, q ExecutionQuery, after *sortValue, pre, seek []byte, value func(k []byte, rv *rowView) (sortValue, bool)) (rows []ranked, full bool, err error) {
 	top := topK{k: q.Limit + 1, desc: q.Descending}
 	var rv rowView
 	var bad []byte
 	err = r.Scan(pre, seek, q.Descending, func(k, row []byte) bool {
-		v, ok := metaSortValueAt(k[len(pre):])
-		if !ok || !decodeRow(row, &rv) {
+		if !decodeRow(row, &rv) {
+			bad = bytes.Clone(k)
+			return false
+		}
+		v, ok := value(k, &rv)
+		if !ok {
 			bad = bytes.Clone(k)
 			return false
 		}
@@ -778,7 +832,7 @@ func (xs Executions) listByMetadata(r Reader, q ExecutionQuery, after *sortValue
 		if after != nil && compareSort(v, *after, q.Descending) <= 0 {
 			return true
 		}
-		var keep []byte // a summary is read from the index itself: entries are added in order, at most k
+		var keep []byte // entries come in order: at most k are kept
 		if q.Summary {
 			keep = bytes.Clone(row)
 		}
@@ -786,14 +840,10 @@ func (xs Executions) listByMetadata(r Reader, q ExecutionQuery, after *sortValue
 		return len(top.rows) < top.k
 	})
 	if err == nil && bad != nil {
-		err = fmt.Errorf("malformed metadata sort entry %q: %w", bad, errMalformed)
+		err = fmt.Errorf("malformed index entry %q: %w", bad, errMalformed)
 	}
 	if err != nil {
-		return ExecutionPage{}, false, fmt.Errorf("list executions: %w", err)
+		return nil, false, fmt.Errorf("list executions: %w", err)
 	}
-	if len(top.rows) < top.k {
-		return ExecutionPage{}, false, nil
-	}
-	page, err = xs.fill(r, q, page, top.rows)
-	return page, err == nil, err
+	return top.rows, len(top.rows) == top.k, nil
 }

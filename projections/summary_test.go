@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -100,6 +101,48 @@ func TestExecutions_SummaryMatchesRecords(t *testing.T) {
 				break
 			}
 			q.Cursor = full.Next
+		}
+	}
+}
+
+// A countable query sorted by number walks the number index (the tag's) from its cursor:
+// page by page what scanning every row gives.
+func TestExecutions_NumberOrderWalksTheIndex(t *testing.T) {
+	log := memory.NewStore()
+	w := newWorld(t, log)
+	for i := range 13 {
+		w.execution(runSpec{tags: [][]string{{"a"}, {"a", "b"}, nil}[i%3], exit: i % 4 / 3})
+	}
+	eng := startEngine(t, log, w.codec, nil)
+	waitFor(t, eng, w.last)
+	rd := reads(eng, w)
+	for _, q := range []projections.ExecutionQuery{
+		{Limit: 4},
+		{Limit: 5, Descending: true},
+		{Limit: 2, Tags: []string{"a"}},
+		{Limit: 3, Tags: []string{"b"}, Descending: true, Summary: true},
+		{Limit: 2, Statuses: []domain.ExecutionStatus{domain.StatusError}},
+		{Limit: 100},
+	} {
+		q.Project, q.Sort = w.project, projections.SortNumber
+		scan := q
+		scan.CreatedAfter = time.Unix(1, 0) // not countable: every row is scanned
+		for page := 0; ; page++ {
+			got, err := rd.Executions(context.Background(), q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := rd.Executions(context.Background(), scan)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Fatalf("Executions(%+v) page %d (-scan +walk):\n%s", q, page, diff)
+			}
+			if got.Next == "" {
+				break
+			}
+			q.Cursor, scan.Cursor = got.Next, want.Next
 		}
 	}
 }
