@@ -183,7 +183,7 @@ func taskOf(st task.State) generated.Task {
 	sp, sum := st.Spec(), st.Summary()
 	out := generated.Task{ID: string(st.ID()), Project: string(st.Project()), Number: st.Number(),
 		Counter: prj.CounterTask.Format(st.Number()), Step: sp.Step, Type: string(sp.Type), ExecutionCount: sp.ExecutionCount,
-		BatchSize: sp.BatchSize, Creator: string(sp.Creator), CreatedAt: sp.At, Status: string(st.Status()),
+		BatchSize: sp.BatchSize, Planned: sp.Planned, Creator: string(sp.Creator), CreatedAt: sp.At, Status: string(st.Status()),
 		StopRequested: st.StopRequested(), Executions: ids(st.Executions()),
 		Summary: &generated.TaskSummary{Count: sum.Count, Created: sum.Created, Queued: sum.Queued, Started: sum.Started,
 			Stopping: sum.Stopping, Stopped: sum.Stopped, Complete: sum.Complete, Error: sum.Error, Crashed: sum.Crashed}}

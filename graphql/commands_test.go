@@ -88,6 +88,7 @@ func TestServer_Tasks(t *testing.T) {
 		Now struct {
 			StopRequested bool
 			Counter       string
+			Planned       int
 			ParameterSets []map[string]string
 		} `json:"now"`
 		Before  struct{ StopRequested bool } `json:"before"`
@@ -98,13 +99,13 @@ func TestServer_Tasks(t *testing.T) {
 		} `json:"stopped"`
 	}
 	f.must(f.alice, `query($p: ID!, $t: ID!, $at: Position!, $x: ID!) {
-		now: task(id: $t) { stopRequested counter parameterSets }
+		now: task(id: $t) { stopRequested counter planned parameterSets }
 		before: task(id: $t, asOf: {position: $at}) { stopRequested }
 		list: tasks(project: $p) { id }
 		early: tasks(project: $p, asOf: {position: $at}) { id }
 		stopped: execution(id: $x) { status } }`,
 		map[string]any{"p": f.pid, "t": tid, "at": before, "x": manual.CreateTask.Executions[0].ID}, &tk)
-	if !tk.Now.StopRequested || tk.Before.StopRequested || tk.Now.Counter != "!2" || tk.Stopped.Status != "STOPPED" {
+	if !tk.Now.StopRequested || tk.Before.StopRequested || tk.Now.Counter != "!2" || tk.Now.Planned != 2 || tk.Stopped.Status != "STOPPED" {
 		t.Errorf("task now %+v, before %+v, its execution %+v", tk.Now, tk.Before, tk.Stopped)
 	}
 	if len(tk.Now.ParameterSets) != 2 || tk.Now.ParameterSets[0]["lr"] != "0.5" || tk.Now.ParameterSets[1]["opt"] != "sgd" {

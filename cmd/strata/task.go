@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -26,6 +27,7 @@ type taskInfo struct {
 	ParameterSets  json.RawMessage `json:"parameterSets"`
 	ExecutionCount int             `json:"executionCount"`
 	BatchSize      int             `json:"batchSize"`
+	Planned        int             `json:"planned"`
 	Creator        string          `json:"creator"`
 	CreatedAt      time.Time       `json:"createdAt"`
 	Status         string          `json:"status"`
@@ -34,14 +36,14 @@ type taskInfo struct {
 	Summary        map[string]int  `json:"summary"`
 }
 
-const taskFields = `id project number counter step type variants parameterSets executionCount batchSize creator createdAt status stopRequested executions
+const taskFields = `id project number counter step type variants parameterSets executionCount batchSize planned creator createdAt status stopRequested executions
   summary { count created queued started stopping stopped complete error crashed }`
 
 // progress renders the summary as "3/10 complete, 1 error" (ended of planned, then the
 // statuses met).
 func (t taskInfo) progress() string {
-	planned := strconv.Itoa(t.ExecutionCount)
-	if t.ExecutionCount == 0 {
+	planned := strconv.Itoa(cmp.Or(t.Planned, t.ExecutionCount))
+	if planned == "0" { // a task recorded before it said how many it plans
 		planned = "?"
 	}
 	s := fmt.Sprintf("%d/%s", t.Summary["count"], planned)

@@ -14,9 +14,9 @@ import (
 	"github.com/stratahq/strata/events"
 )
 
-// TestTask_ListInfo lists and inspects a task with one execution. The API creates no
-// tasks (the runner's task handling does), so the test writes the task's events into the
-// log of a stopped serve and starts it again.
+// TestTask_ListInfo lists and inspects a task planned with two executions of which one is
+// attached. The test writes the task's events into the log of a stopped serve (createTask
+// would attach both) and starts it again.
 func TestTask_ListInfo(t *testing.T) {
 	t.Setenv("STRATA_TOKEN", "")
 	dir := t.TempDir()
@@ -28,7 +28,7 @@ func TestTask_ListInfo(t *testing.T) {
 
 	tid := domain.TaskID("0192f3a4-0000-7000-8000-0000000000c1")
 	appendTask(t, dir, tid, task.Create{Task: tid, Project: domain.ProjectID(x.Execution.Project), Number: 1, Step: "hello", Type: task.ManualSearch,
-		ParameterSets: []map[string]string{{"lr": "0.1"}, {"lr": "0.01"}}, ExecutionCount: 2, Creator: "admin", At: time.Now().UTC()},
+		ParameterSets: []map[string]string{{"lr": "0.1"}, {"lr": "0.01"}}, Planned: 2, Creator: "admin", At: time.Now().UTC()},
 		task.AttachExecution{Execution: domain.ExecutionID(xid), At: time.Now().UTC()})
 	url, _ = startServe(t, dir, "--runner=none")
 	cli := func(args ...string) (int, string, string) {

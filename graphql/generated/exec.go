@@ -443,6 +443,7 @@ type ComplexityRoot struct {
 		ID             func(childComplexity int) int
 		Number         func(childComplexity int) int
 		ParameterSets  func(childComplexity int) int
+		Planned        func(childComplexity int) int
 		Project        func(childComplexity int) int
 		Status         func(childComplexity int) int
 		Step           func(childComplexity int) int
@@ -2598,6 +2599,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Task.ParameterSets(childComplexity), true
+	case "Task.planned":
+		if e.ComplexityRoot.Task.Planned == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Task.Planned(childComplexity), true
 	case "Task.project":
 		if e.ComplexityRoot.Task.Project == nil {
 			break
@@ -3048,6 +3055,8 @@ type Task {
   parameterSets: JSON
   executionCount: Int!
   batchSize: Int!
+  "How many executions the task was created with; it is started until all are attached (0 for tasks created before this was recorded)."
+  planned: Int!
   creator: String!
   createdAt: Time!
   "created, started, complete, stopping or stopped."
@@ -4457,6 +4466,8 @@ func (ec *executionContext) childFields_Task(ctx context.Context, field graphql.
 		return ec.fieldContext_Task_executionCount(ctx, field)
 	case "batchSize":
 		return ec.fieldContext_Task_batchSize(ctx, field)
+	case "planned":
+		return ec.fieldContext_Task_planned(ctx, field)
 	case "creator":
 		return ec.fieldContext_Task_creator(ctx, field)
 	case "createdAt":
@@ -14041,6 +14052,29 @@ func (ec *executionContext) fieldContext_Task_batchSize(_ context.Context, field
 	return graphql.NewScalarFieldContext("Task", field, false, false, "Int")
 }
 
+func (ec *executionContext) _Task_planned(ctx context.Context, field graphql.CollectedField, obj *Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Task_planned(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Planned, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Task_planned(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Task", field, false, false, "Int")
+}
+
 func (ec *executionContext) _Task_creator(ctx context.Context, field graphql.CollectedField, obj *Task) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -19956,6 +19990,11 @@ func (ec *executionContext) _Task(ctx context.Context, sel ast.SelectionSet, obj
 			}
 		case "batchSize":
 			out.Values[i] = ec._Task_batchSize(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "planned":
+			out.Values[i] = ec._Task_planned(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}

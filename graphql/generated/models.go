@@ -528,12 +528,14 @@ type Task struct {
 	Step    string `json:"step"`
 	Type    string `json:"type"`
 	// How parameters vary (valohai.yaml's variants), or, for manual search, the parameter sets.
-	Variants       any       `json:"variants,omitempty"`
-	ParameterSets  any       `json:"parameterSets,omitempty"`
-	ExecutionCount int       `json:"executionCount"`
-	BatchSize      int       `json:"batchSize"`
-	Creator        string    `json:"creator"`
-	CreatedAt      time.Time `json:"createdAt"`
+	Variants       any `json:"variants,omitempty"`
+	ParameterSets  any `json:"parameterSets,omitempty"`
+	ExecutionCount int `json:"executionCount"`
+	BatchSize      int `json:"batchSize"`
+	// How many executions the task was created with; it is started until all are attached (0 for tasks created before this was recorded).
+	Planned   int       `json:"planned"`
+	Creator   string    `json:"creator"`
+	CreatedAt time.Time `json:"createdAt"`
 	// created, started, complete, stopping or stopped.
 	Status        string       `json:"status"`
 	StopRequested bool         `json:"stopRequested"`
