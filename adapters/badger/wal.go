@@ -287,7 +287,7 @@ func (w *wal) write(ts uint64, rec []byte, db *bdb.DB) error {
 			return err
 		}
 	}
-	if w.off == 0 { // the header goes out with the first record, in one write
+	if w.off == 0 { // the header goes out with the first record, under the same sync
 		hdr := binary.BigEndian.AppendUint64([]byte(walMagic), w.lastTs)
 		if _, err := w.f.WriteAt(hdr, 0); err != nil {
 			return fmt.Errorf("write-ahead log: %w", err)
