@@ -116,8 +116,8 @@ type Store struct {
 
 	batches, batched atomic.Uint64 // batches committed and the events in them, for Stats
 
-	wg, syncWG sync.WaitGroup
-	stop       chan struct{}
+	wg   sync.WaitGroup
+	stop chan struct{}
 }
 
 // Stats counts the store's group commits since Open.
@@ -181,11 +181,10 @@ func Open(cfg Config) (*Store, error) {
 	}
 	s.next = last + 1
 	s.maxTxnSize, s.maxTxnCount = db.MaxBatchSize()*9/10, db.MaxBatchCount()*9/10
-	s.wg.Add(2)
+	s.wg.Add(3)
 	go s.writer()
-	go s.collectGarbage()
-	s.syncWG.Add(1)
 	go s.syncer()
+	go s.collectGarbage()
 	return s, nil
 }
 
@@ -201,8 +200,6 @@ func (s *Store) Close() error {
 	close(s.stop)
 	s.closeMu.Unlock()
 	s.wg.Wait()
-	close(s.syncs)
-	s.syncWG.Wait()
 	s.sig.Notify()
 	if err := s.db.Close(); err != nil {
 		return errors.Join(fmt.Errorf("close badger store: %w", err), s.wal.close(false))

@@ -50,6 +50,7 @@ var errBatchFull = errors.New("batch full")
 
 func (s *Store) writer() {
 	defer s.wg.Done()
+	defer close(s.syncs) // the writer is the only sender, and nothing is in flight when it ends
 	open := s.newBatch()
 	reqs := s.reqs
 	for reqs != nil || len(open.reqs) > 0 || s.submitted > 0 {
@@ -248,7 +249,7 @@ func (s *Store) submit(b *batch) {
 
 // syncer makes each submitted batch's log record durable.
 func (s *Store) syncer() {
-	defer s.syncWG.Done()
+	defer s.wg.Done()
 	for job := range s.syncs {
 		s.done(job.b, datasync(job.f))
 	}
