@@ -375,6 +375,19 @@ func (f *factory) projectClient(ctx context.Context, a *apiFlags) (*apiClient, s
 	return cl, pid, nil
 }
 
+// execClient is client then the execution ref names (see resolveExecution), read with fields.
+func (f *factory) execClient(ctx context.Context, a *apiFlags, ref, fields string) (*apiClient, execInfo, error) {
+	cl, err := f.client(a)
+	if err != nil {
+		return nil, execInfo{}, err
+	}
+	x, err := resolveExecution(ctx, cl, a, ref, fields)
+	if err != nil {
+		return nil, execInfo{}, err
+	}
+	return cl, x, nil
+}
+
 // project resolves --project (a slug or an ID), else the project linked to the working
 // directory (see 'strata project link'), to a project ID.
 func (c *apiClient) project(ctx context.Context, a *apiFlags) (string, error) {

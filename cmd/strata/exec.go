@@ -199,11 +199,7 @@ func newCmdExecInfo(f *factory, a *apiFlags) *cobra.Command {
 		Short: "Show an execution: status, step, image, timing, outputs, metadata",
 		Args:  exactArgs(1, "REF (#N, N, latest or an ID)"),
 		RunE: func(c *cobra.Command, args []string) error {
-			cl, err := f.client(a)
-			if err != nil {
-				return err
-			}
-			x, err := resolveExecution(c.Context(), cl, a, args[0], execFields)
+			_, x, err := f.execClient(c.Context(), a, args[0], execFields)
 			if err != nil {
 				return err
 			}
@@ -254,11 +250,7 @@ func newCmdExecStop(f *factory, a *apiFlags) *cobra.Command {
 		Short: "Ask an execution to stop",
 		Args:  exactArgs(1, "REF (#N, N, latest or an ID)"),
 		RunE: func(c *cobra.Command, args []string) error {
-			cl, err := f.client(a)
-			if err != nil {
-				return err
-			}
-			x, err := resolveExecution(c.Context(), cl, a, args[0], execListFields)
+			cl, x, err := f.execClient(c.Context(), a, args[0], execListFields)
 			if err != nil {
 				return err
 			}
@@ -299,11 +291,7 @@ standard error). With -f it follows new lines live (over the executionLog
 subscription) until the execution ends or you interrupt it.`,
 		Args: exactArgs(1, "REF (#N, N, latest or an ID)"),
 		RunE: func(c *cobra.Command, args []string) error {
-			cl, err := f.client(a)
-			if err != nil {
-				return err
-			}
-			x, err := resolveExecution(c.Context(), cl, a, args[0], execListFields)
+			cl, x, err := f.execClient(c.Context(), a, args[0], execListFields)
 			if err != nil {
 				return err
 			}

@@ -64,11 +64,7 @@ func newCmdExecOutputs(f *factory, a *apiFlags) *cobra.Command {
 DIR/<path>, checked against its SHA-256; an existing file is never overwritten.`,
 		Args: exactArgs(1, "REF (#N, N, latest or an ID)"),
 		RunE: func(c *cobra.Command, args []string) error {
-			cl, err := f.client(a)
-			if err != nil {
-				return err
-			}
-			x, err := resolveExecution(c.Context(), cl, a, args[0], execFields)
+			cl, x, err := f.execClient(c.Context(), a, args[0], execFields)
 			if err != nil {
 				return err
 			}
@@ -201,11 +197,7 @@ each key instead. --csv and --json print the server's CSV and JSON downloads
 			if csv && f.JSON {
 				return &usageError{fmt.Errorf("--csv and --json: pick one")}
 			}
-			cl, err := f.client(a)
-			if err != nil {
-				return err
-			}
-			x, err := resolveExecution(c.Context(), cl, a, args[0], execListFields)
+			cl, x, err := f.execClient(c.Context(), a, args[0], execListFields)
 			if err != nil {
 				return err
 			}
