@@ -21128,6 +21128,9 @@ func (ec *executionContext) marshalNExecution2githubᚗcomᚋstratahqᚋstrata�
 }
 
 func (ec *executionContext) marshalNExecution2ᚕgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐExecutionᚄ(ctx context.Context, sel ast.SelectionSet, v []Execution) graphql.Marshaler {
+	if m := directList(ec, ctx, sel, v, executionImplementors, directExecution); m != nil {
+		return m
+	}
 	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
@@ -21374,6 +21377,9 @@ func (ec *executionContext) marshalNLineageEdge2githubᚗcomᚋstratahqᚋstrata
 }
 
 func (ec *executionContext) marshalNLineageEdge2ᚕgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐLineageEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []LineageEdge) graphql.Marshaler {
+	if m := directList(ec, ctx, sel, v, lineageEdgeImplementors, directLineageEdge); m != nil {
+		return m
+	}
 	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
@@ -21402,6 +21408,9 @@ func (ec *executionContext) marshalNLineageNode2githubᚗcomᚋstratahqᚋstrata
 }
 
 func (ec *executionContext) marshalNLineageNode2ᚕgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐLineageNodeᚄ(ctx context.Context, sel ast.SelectionSet, v []LineageNode) graphql.Marshaler {
+	if m := directList(ec, ctx, sel, v, lineageNodeImplementors, directLineageNode); m != nil {
+		return m
+	}
 	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
@@ -21652,6 +21661,9 @@ func (ec *executionContext) marshalNStatusCount2githubᚗcomᚋstratahqᚋstrata
 }
 
 func (ec *executionContext) marshalNStatusCount2ᚕgithubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐStatusCountᚄ(ctx context.Context, sel ast.SelectionSet, v []StatusCount) graphql.Marshaler {
+	if m := directList(ec, ctx, sel, v, statusCountImplementors, directStatusCount); m != nil {
+		return m
+	}
 	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
