@@ -311,8 +311,14 @@ func (s *Store) Load(ctx context.Context, stream events.StreamID, after events.V
 	err := s.view(func(txn *bdb.Txn) error {
 		ranges := txn.NewIterator(bdb.IteratorOptions{Prefix: streamPrefix(stream)})
 		defer ranges.Close()
-		evs := txn.NewIterator(bdb.IteratorOptions{Prefix: []byte{'e'}, PrefetchValues: true, PrefetchSize: 64})
-		defer evs.Close()
+		// The events' iterator is made for the first range: most loads (a cached state
+		// brought up to date) find none, and an iterator over the whole log is not free.
+		var evs *bdb.Iterator
+		defer func() {
+			if evs != nil {
+				evs.Close()
+			}
+		}()
 		// Each range key covers one append: versions first…last at positions firstPos….
 		for ranges.Seek(streamKey(stream, after+1)); ranges.Valid(); ranges.Next() {
 			if err := ctx.Err(); err != nil {
@@ -329,6 +335,9 @@ func (s *Store) Load(ctx context.Context, stream events.StreamID, after events.V
 			}
 			first, firstPos := events.Version(binary.BigEndian.Uint64(v)), events.Position(binary.BigEndian.Uint64(v[8:]))
 			from := max(first, after+1)
+			if evs == nil {
+				evs = txn.NewIterator(bdb.IteratorOptions{Prefix: []byte{'e'}, PrefetchValues: true, PrefetchSize: 64})
+			}
 			evs.Seek(eventKey(firstPos + events.Position(from-first)))
 			for version := from; version <= last; version++ {
 				if !evs.Valid() {
