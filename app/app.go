@@ -145,7 +145,9 @@ type Service struct {
 	http     *http.Client
 	index    *contentIndex
 	locks    contentLocks
-	projects projectStates
+	// projects and tokens keep what a role check and an authentication read, folded.
+	projects *events.Folded[project.State, project.Event]
+	tokens   *events.Folded[token.State, token.Event]
 }
 
 // New returns a Service for cfg and d. It checks cfg and the collaborators, and contacts
@@ -167,7 +169,9 @@ func New(cfg Config, d Deps) (*Service, error) {
 		return nil, err
 	}
 	s := &Service{cfg: cfg, log: d.Log, codec: d.Codec, blobs: d.Blobs, objects: d.Objects, now: d.Now, newID: d.NewID,
-		stores: st, index: newContentIndex()}
+		stores: st, index: newContentIndex(),
+		projects: &events.Folded[project.State, project.Event]{Evolve: project.Evolve, Copy: project.State.Settings},
+		tokens:   &events.Folded[token.State, token.Event]{Evolve: token.Evolve}}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -198,7 +202,7 @@ var (
 )
 
 func (s *Service) loadProject(ctx context.Context, id domain.ProjectID) (project.State, error) {
-	st, err := s.projectSettings(ctx, id)
+	st, _, err := s.projects.State(ctx, s.log, s.codec, ProjectStream(id))
 	if err != nil {
 		return project.State{}, err
 	}

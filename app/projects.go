@@ -50,7 +50,7 @@ func (s *Service) Access(ctx context.Context, p domain.ProjectID, need project.R
 	if err != nil {
 		return project.State{}, err
 	}
-	st, err := s.projectSettings(ctx, p)
+	st, _, err := s.projects.State(ctx, s.log, s.codec, ProjectStream(p))
 	if err != nil {
 		return project.State{}, fmt.Errorf("project %s: %w", p, err)
 	}

@@ -165,7 +165,7 @@ func (s *Service) Authenticate(ctx context.Context, bearer string) (Principal, e
 		return Principal{}, ErrUnauthenticated
 	}
 	id := token.ID(rawID)
-	st, _, err := events.Fold(ctx, s.log, s.codec, TokenStream(id), token.State{}, token.Evolve)
+	st, _, err := s.tokens.State(ctx, s.log, s.codec, TokenStream(id))
 	if err != nil {
 		return Principal{}, fmt.Errorf("authenticate: %w", err)
 	}
