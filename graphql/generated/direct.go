@@ -51,9 +51,12 @@ func directList[T any](ec *executionContext, ctx context.Context, sel ast.Select
 		ends[i] = keys.Len()
 	}
 	var out bytes.Buffer
-	out.Grow(len(v) * (keys.Len() + 16*len(fields) + 2))
+	out.Grow(keys.Len() + 16*len(fields) + 2)
 	out.WriteByte('[')
 	for i := range v {
+		if i == 1 { // elements are about as long as the first: one allocation for the rest
+			out.Grow((len(v) - 1) * (out.Len() + out.Len()/4))
+		}
 		if i > 0 {
 			out.WriteByte(',')
 		}
