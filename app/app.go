@@ -133,18 +133,18 @@ type Deps struct {
 
 // Service runs the application's commands. It is safe for concurrent use.
 type Service struct {
-	cfg      Config
-	log      events.Store
-	codec    *events.Codec
-	blobs    map[string]blob.Store
-	objects  map[string]ObjectReader
-	now      func() time.Time
-	newID    func() string
-	stores   *stores
-	allow    []netip.Prefix
-	http     *http.Client
-	index    *contentIndex
-	locks    contentLocks
+	cfg     Config
+	log     events.Store
+	codec   *events.Codec
+	blobs   map[string]blob.Store
+	objects map[string]ObjectReader
+	now     func() time.Time
+	newID   func() string
+	stores  *stores
+	allow   []netip.Prefix
+	http    *http.Client
+	index   *contentIndex
+	locks   contentLocks
 	// projects and tokens keep what a role check and an authentication read, folded.
 	projects *events.Folded[project.State, project.Event]
 	tokens   *events.Folded[token.State, token.Event]

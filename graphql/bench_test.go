@@ -238,6 +238,11 @@ func BenchmarkServer_Queries(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Logf("projections caught up in %s", time.Since(start).Round(time.Millisecond))
+	start = time.Now()
+	if err := engine.WaitSettled(ctx); err != nil { // the store compacted after the catch-up
+		b.Fatal(err)
+	}
+	b.Logf("projection store compacted in %s", time.Since(start).Round(time.Millisecond))
 
 	svc, err := app.New(app.Config{Stores: storecfg.Config{
 		Stores: []storecfg.Store{{Name: "local", Kind: storecfg.KindFS, Bucket: "/var/lib/strata"}}, Default: "local",

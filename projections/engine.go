@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/stratahq/strata/domain"
 	"github.com/stratahq/strata/events"
@@ -49,11 +50,19 @@ type Config struct {
 	BatchSize int
 	// Logger receives progress of rebuilds; default discards.
 	Logger *slog.Logger
+	// CompactAfter: when the engine starts following the log (on start, or for a
+	// rebuild) at least this many events behind its head, it has a store that can (a
+	// Compacter) compact itself for reads once it has caught up (default 100,000;
+	// negative: never).
+	CompactAfter int
 }
 
 func (c Config) withDefaults() Config {
 	if c.BatchSize <= 0 {
 		c.BatchSize = 4000
+	}
+	if c.CompactAfter == 0 {
+		c.CompactAfter = 100_000
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -105,10 +114,13 @@ type Engine struct {
 	applyMu sync.Mutex // serialises batches, resets and the metas they commit
 	epoch   uint64     // guarded by applyMu: bumped by every reset, voiding staged batches
 
-	mu      sync.Mutex // guards the fields below
-	metas   map[string]meta
-	wake    chan struct{} // closed when a checkpoint moves or a projection is reset
-	running bool
+	compactions sync.WaitGroup // the compaction running, which Run waits for
+
+	mu         sync.Mutex // guards the fields below
+	metas      map[string]meta
+	wake       chan struct{} // closed when a checkpoint moves, a projection is reset or a compaction ends
+	running    bool
+	compacting bool
 
 	restart chan struct{} // tells Run to resubscribe from the lowest checkpoint
 }
@@ -150,6 +162,7 @@ func (e *Engine) Run(ctx context.Context) error {
 	e.running = true
 	e.mu.Unlock()
 	defer func() {
+		e.compactions.Wait()
 		e.mu.Lock()
 		e.running = false
 		e.mu.Unlock()
@@ -202,6 +215,11 @@ func (e *Engine) follow(ctx context.Context) error {
 		wg.Wait()
 	}()
 	var pending *staged // applied, not committed: dropped if follow returns
+	// A catch-up of CompactAfter events or more ends in a compaction.
+	var compactAt events.Position
+	if head, err := e.log.Head(ctx); err == nil && e.cfg.CompactAfter >= 0 && head > from && uint64(head-from) >= uint64(e.cfg.CompactAfter) {
+		compactAt = head
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -225,7 +243,13 @@ func (e *Engine) follow(ctx context.Context) error {
 			if err == nil && len(batches) > 0 {
 				pending = s
 			} else if err == nil {
-				err = e.commitNow(ctx, s)
+				// Caught up, for now. A compaction that is due is marked as running
+				// before the checkpoints show the catch-up (see WaitSettled).
+				due := compactAt != 0 && b.envs[len(b.envs)-1].Position >= compactAt && e.compactionDue()
+				if err = e.commitNow(ctx, s); due {
+					compactAt = 0
+					e.compact(ctx, err == nil)
+				}
 			}
 			e.applyMu.Unlock()
 			if err != nil {
@@ -542,6 +566,64 @@ func (e *Engine) lowestLocked() events.Position {
 		}
 	}
 	return low
+}
+
+// Compacter is a Store that can rewrite itself for reads after many writes (badger's
+// flattens its levels: a rebuild leaves many tables that every read seeks in).
+type Compacter interface {
+	Compact(ctx context.Context) error
+}
+
+// compactionDue reports whether the store can be compacted now (it is a Compacter and
+// none is running), and if so marks a compaction as running.
+func (e *Engine) compactionDue() bool {
+	if _, ok := e.store.(Compacter); !ok {
+		return false
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.compacting {
+		return false
+	}
+	e.compacting = true
+	return true
+}
+
+// compact compacts the store in the background (reads and writes go on meanwhile), or
+// only ends the compaction compactionDue marked if start is false.
+func (e *Engine) compact(ctx context.Context, start bool) {
+	end := func() {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		e.compacting = false
+		close(e.wake)
+		e.wake = make(chan struct{})
+	}
+	if !start {
+		end()
+		return
+	}
+	e.compactions.Go(func() {
+		defer end()
+		t0 := time.Now()
+		if err := e.store.(Compacter).Compact(ctx); err != nil {
+			e.cfg.Logger.WarnContext(ctx, "projections: compacting the store failed; reads stay slower until the next", "error", err)
+			return
+		}
+		e.cfg.Logger.InfoContext(ctx, "projections: store compacted for reads", "took", time.Since(t0).Round(time.Millisecond))
+	})
+}
+
+// WaitSettled blocks until every projection has applied the log's head as of the call
+// and no compaction is running (the store reads as fast as it will), or ctx ends.
+func (e *Engine) WaitSettled(ctx context.Context) error {
+	head, err := e.log.Head(ctx)
+	if err != nil {
+		return err
+	}
+	return e.waitUntil(ctx, head, func() bool {
+		return len(e.metas) == len(e.projs) && e.lowestLocked() >= head && !e.compacting
+	})
 }
 
 // WaitFor blocks until every projection has applied position pos (read your writes), or

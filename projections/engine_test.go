@@ -237,3 +237,72 @@ func TestEngine_StatusAndWaitFor(t *testing.T) {
 		t.Errorf("Rebuild(nope) error = %v", err)
 	}
 }
+
+// compacting is a store that counts its compactions, each of which waits for release.
+type compacting struct {
+	projections.Store
+	calls   chan struct{}
+	release chan struct{}
+}
+
+func (c *compacting) Compact(ctx context.Context) error {
+	c.calls <- struct{}{}
+	select {
+	case <-c.release:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// TestEngine_CompactsAfterACatchUp: a catch-up of CompactAfter events or more ends in one
+// compaction, which WaitSettled waits for; a rebuild does the same; a catch-up of fewer,
+// and live events, do not.
+func TestEngine_CompactsAfterACatchUp(t *testing.T) {
+	log := memory.NewStore()
+	w := newWorld(t, log)
+	scenario(w, 3)
+	store := &compacting{Store: memory.NewProjections(), calls: make(chan struct{}, 4), release: make(chan struct{})}
+	eng, err := projections.New(log, w.codec, store, projections.Config{BatchSize: 5, CompactAfter: int(w.last)}, projections.All()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- eng.Run(ctx) }()
+	waitFor(t, eng, w.last)
+	select {
+	case <-store.calls:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no compaction after catching up with the whole log")
+	}
+	short, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if err := eng.WaitSettled(short); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("WaitSettled() during the compaction = %v, want DeadlineExceeded", err)
+	}
+	store.release <- struct{}{}
+	settle, cancel2 := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel2()
+	if err := eng.WaitSettled(settle); err != nil {
+		t.Fatalf("WaitSettled() after the compaction = %v", err)
+	}
+	// Live events: no compaction.
+	waitFor(t, eng, w.setAlias("live", w.datum("live.bin", "")))
+	// A rebuild is a catch-up from 0: one more.
+	if err := eng.Rebuild(context.Background(), "lineage"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-store.calls:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no compaction after a rebuild")
+	}
+	stop() // Run waits for the compaction, which ends with ctx
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Errorf("Run() = %v, want Canceled", err)
+	}
+	if n := len(store.calls); n != 0 {
+		t.Errorf("%d compactions more, want 2 in all", n)
+	}
+}

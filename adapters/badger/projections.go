@@ -214,3 +214,17 @@ func (t projTxn) Delete(key []byte) error {
 	}
 	return nil
 }
+
+// Compact flattens the store's levels into one (projections.Compacter). A rebuild writes
+// the whole store through level 0, and the tables it leaves there are each seeked by
+// every read until enough writes follow to compact them: at 1,000,000 events that was
+// half the cost of a lineage query. Reads and writes go on meanwhile.
+func (p *Projections) Compact(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := p.db.Flatten(1); err != nil {
+		return fmt.Errorf("compact projections: %w", err)
+	}
+	return nil
+}
