@@ -606,11 +606,12 @@ func (e *Engine) compact(ctx context.Context, start bool) {
 	e.compactions.Go(func() {
 		defer end()
 		t0 := time.Now()
-		if err := e.store.(Compacter).Compact(ctx); err != nil {
+		switch err := e.store.(Compacter).Compact(ctx); {
+		case err == nil:
+			e.cfg.Logger.InfoContext(ctx, "projections: store compacted for reads", "took", time.Since(t0).Round(time.Millisecond))
+		case ctx.Err() == nil: // else stopped before it began: the next catch-up compacts
 			e.cfg.Logger.WarnContext(ctx, "projections: compacting the store failed; reads stay slower until the next", "error", err)
-			return
 		}
-		e.cfg.Logger.InfoContext(ctx, "projections: store compacted for reads", "took", time.Since(t0).Round(time.Millisecond))
 	})
 }
 
