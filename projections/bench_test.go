@@ -281,10 +281,11 @@ func BenchmarkRebuild(b *testing.B) {
 	b.Logf("generated %d events (%d executions) in %s", gen.head, gen.runs, gen.duration.Round(time.Millisecond))
 
 	var dir string
+	stores := b.TempDir() // the sub-benchmark's own would be gone before the queries below
 	b.Run("badger", func(b *testing.B) {
 		var total, compacting time.Duration
-		for b.Loop() {
-			dir = b.TempDir()
+		for i := 0; b.Loop(); i++ {
+			dir = filepath.Join(stores, strconv.Itoa(i))
 			store, elapsed, compact := rebuild(b, log, c, dir, gen.head)
 			total, compacting = total+elapsed, compacting+compact
 			if err := store.Close(); err != nil {
@@ -303,19 +304,32 @@ func BenchmarkRebuild(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer func() {
-		if err := store.Close(); err != nil {
-			b.Error(err)
-		}
-	}()
 	eng, err := projections.New(log, c, store, projections.Config{}, projections.All()...)
 	if err != nil {
 		b.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() { _ = eng.Run(ctx) }()
-	if err := eng.WaitFor(ctx, gen.head); err != nil {
+	st, err := eng.Status(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, s := range st {
+		if s.Checkpoint != gen.head {
+			b.Fatalf("the rebuilt store reopened with %s at %d, want %d", s.Name, s.Checkpoint, gen.head)
+		}
+	}
+	ran := make(chan error, 1)
+	go func() { ran <- eng.Run(ctx) }()
+	defer func() { // the engine stops before its store closes
+		cancel()
+		if err := <-ran; err != nil && !errors.Is(err, context.Canceled) {
+			b.Error(err)
+		}
+		if err := store.Close(); err != nil {
+			b.Error(err)
+		}
+	}()
+	if err := eng.WaitSettled(ctx); err != nil {
 		b.Fatal(err)
 	}
 	rd := &projections.Reads{Engine: eng, Log: log, Codec: c, Now: func() time.Time { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) }}

@@ -79,6 +79,8 @@ var (
 	ErrNotReady = fmt.Errorf("projections: projection not ready: %w", domain.ErrConflict)
 	// ErrRunning: Run was called while the engine already runs.
 	ErrRunning = fmt.Errorf("projections: engine already running: %w", domain.ErrConflict)
+	// ErrStopped: Run returned while WaitSettled waited.
+	ErrStopped = fmt.Errorf("projections: engine stopped: %w", domain.ErrConflict)
 )
 
 // meta is a projection's stored version, key generation and checkpoint (the position of
@@ -120,6 +122,7 @@ type Engine struct {
 	metas      map[string]meta
 	wake       chan struct{} // closed when a checkpoint moves, a projection is reset or a compaction ends
 	running    bool
+	runsEnded  int // Runs that have returned
 	compacting bool
 
 	restart chan struct{} // tells Run to resubscribe from the lowest checkpoint
@@ -152,7 +155,9 @@ func (e *Engine) Projections() []Projection { return append([]Projection(nil), e
 
 // Run prepares the projections (resetting those whose version changed), catches each up
 // from its checkpoint and then follows the log until ctx ends (it returns ctx's error) or
-// applying fails (it returns that error, having written nothing of the failed batch).
+// applying fails (it returns that error, having written nothing of the failed batch). A
+// catch-up of Config.CompactAfter events or more ends with the store compacted in the
+// background (see Compacter); Run returns once that has ended.
 func (e *Engine) Run(ctx context.Context) error {
 	e.mu.Lock()
 	if e.running {
@@ -165,6 +170,9 @@ func (e *Engine) Run(ctx context.Context) error {
 		e.compactions.Wait()
 		e.mu.Lock()
 		e.running = false
+		e.runsEnded++
+		close(e.wake) // WaitSettled returns
+		e.wake = make(chan struct{})
 		e.mu.Unlock()
 	}()
 	if err := e.init(ctx); err != nil {
@@ -596,8 +604,10 @@ func (e *Engine) compact(ctx context.Context, start bool) {
 		e.mu.Lock()
 		defer e.mu.Unlock()
 		e.compacting = false
-		close(e.wake)
-		e.wake = make(chan struct{})
+		if ctx.Err() == nil { // else Run, returning, wakes WaitSettled to say it stopped
+			close(e.wake)
+			e.wake = make(chan struct{})
+		}
 	}
 	if !start {
 		end()
@@ -616,15 +626,25 @@ func (e *Engine) compact(ctx context.Context, start bool) {
 }
 
 // WaitSettled blocks until every projection has applied the log's head as of the call
-// and no compaction is running (the store reads as fast as it will), or ctx ends.
+// and no compaction is running (the store reads as fast as it will), or ctx ends, or Run
+// returns meanwhile (ErrStopped).
 func (e *Engine) WaitSettled(ctx context.Context) error {
 	head, err := e.log.Head(ctx)
 	if err != nil {
 		return err
 	}
-	return e.waitUntil(ctx, head, func() bool {
-		return len(e.metas) == len(e.projs) && e.lowestLocked() >= head && !e.compacting
+	e.mu.Lock()
+	ended := e.runsEnded
+	e.mu.Unlock()
+	stopped := false
+	err = e.waitUntil(ctx, head, func() bool {
+		stopped = e.runsEnded != ended
+		return stopped || len(e.metas) == len(e.projs) && e.lowestLocked() >= head && !e.compacting
 	})
+	if err == nil && stopped {
+		return ErrStopped
+	}
+	return err
 }
 
 // WaitFor blocks until every projection has applied position pos (read your writes), or

@@ -298,7 +298,11 @@ func TestEngine_CompactsAfterACatchUp(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("no compaction after a rebuild")
 	}
-	stop() // Run waits for the compaction, which ends with ctx
+	// Run stops (it waits for the compaction, which ends with ctx) while WaitSettled waits.
+	time.AfterFunc(200*time.Millisecond, stop)
+	if err := eng.WaitSettled(context.Background()); !errors.Is(err, projections.ErrStopped) {
+		t.Errorf("WaitSettled() when Run returned = %v, want ErrStopped", err)
+	}
 	if err := <-done; !errors.Is(err, context.Canceled) {
 		t.Errorf("Run() = %v, want Canceled", err)
 	}

@@ -99,8 +99,17 @@ func newCmdProjectionsRebuild(f *factory) *cobra.Command {
 // with the log, showing progress.
 func rebuild(ctx context.Context, f *factory, engine *projections.Engine, names []string) error {
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	ran := make(chan error, 1)
+	stopped := false
+	defer func() { // the store is closed after: the engine must have stopped
+		cancel()
+		if stopped {
+			return
+		}
+		if err := <-ran; err != nil && !errors.Is(err, context.Canceled) {
+			fmt.Fprintln(f.Err, "strata: projections engine:", err)
+		}
+	}()
 	go func() { ran <- engine.Run(ctx) }()
 	for _, n := range names {
 		if err := engine.Rebuild(ctx, n); err != nil {
@@ -125,10 +134,21 @@ func rebuild(ctx context.Context, f *factory, engine *projections.Engine, names 
 		p.update(int64(head - behind))
 		if behind == 0 {
 			p.done()
+			// A long rebuild ends with the store compacted for reads.
+			if err := engine.WaitSettled(ctx); errors.Is(err, projections.ErrStopped) {
+				stopped = true
+				if err = <-ran; err == nil || errors.Is(err, context.Canceled) {
+					err = errors.New("the engine stopped")
+				}
+				return fmt.Errorf("compact after the rebuild: %w", err)
+			} else if err != nil {
+				return err
+			}
 			return f.printStatus(st)
 		}
 		select {
 		case err := <-ran:
+			stopped = true
 			if err == nil || errors.Is(err, context.Canceled) {
 				err = errors.New("the engine stopped before the rebuild finished")
 			}
