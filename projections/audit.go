@@ -18,7 +18,9 @@ import (
 // uses (PositionAt).
 //
 // Keys: e position → AuditEntry (binary, see appendAuditEntry); p entity → project;
-// pp project position → nothing; tl → the latest time indexed.
+// tl → the latest time indexed; and sparse indexes of the project, type and actor of
+// each event (see auditIndex): pb project block, tb type block, ab actor block → the
+// offsets in the block of the positions that have it.
 type Audit struct{}
 
 // AuditEntry is one event of the log.
@@ -54,8 +56,30 @@ type AuditFilter struct {
 // Name returns "audit".
 func (Audit) Name() string { return "audit" }
 
-// Version returns the layout version: 3 stores entries in binary and has no time index.
-func (Audit) Version() int { return 3 }
+// Version returns the layout version: 4 indexes projects, types and actors by block of
+// positions (3 kept a key per event and project, and scanned everything for a type).
+func (Audit) Version() int { return 4 }
+
+// The sparse indexes: for a value (a project, type or actor), one key per block of
+// auditBlock positions in which it occurs, whose value is the offsets of those positions
+// in the block (a byte each, ascending). A batch of events writes a key per value and
+// block it touches instead of a key per event, and a filter on a rare value (a type of
+// which the log holds a few) reads a few keys instead of every entry.
+const auditBlock = 256
+
+type auditIndex string
+
+const (
+	indexProject auditIndex = "pb"
+	indexType    auditIndex = "tb"
+	indexActor   auditIndex = "ab"
+)
+
+func (ix auditIndex) prefix(value string) []byte { return prefixOf(string(ix), value) }
+
+func (ix auditIndex) key(value string, block uint64) []byte {
+	return withUint(ix.prefix(value), block)
+}
 
 // subject is the part of every payload that names what an event is about.
 type subject struct {
@@ -92,6 +116,15 @@ func (Audit) ApplyBatch(tx Txn, envs []events.Envelope, _ []events.Event) error 
 		latest = binary.BigEndian.Uint64(v)
 	}
 	var buf []byte
+	offsets := map[string][]byte{} // index key → the offsets to add to it
+	var order []string             // index keys in order of first use: deterministic writes
+	index := func(ix auditIndex, value string, p events.Position) {
+		k := string(ix.key(value, uint64(p)/auditBlock))
+		if _, ok := offsets[k]; !ok {
+			order = append(order, k)
+		}
+		offsets[k] = append(offsets[k], byte(uint64(p)%auditBlock))
+	}
 	for i := range envs {
 		env := &envs[i]
 		s, err := subjectOf(env.Data)
@@ -124,13 +157,30 @@ func (Audit) ApplyBatch(tx Txn, envs []events.Envelope, _ []events.Event) error 
 			return err
 		}
 		if project != "" {
-			if err := tx.Set(withPos(prefixOf("pp", string(project)), env.Position), nil); err != nil {
-				return err
-			}
+			index(indexProject, string(project), env.Position)
+		}
+		index(indexType, env.Type, env.Position)
+		if env.Actor != "" {
+			index(indexActor, env.Actor, env.Position)
 		}
 	}
 	if len(envs) == 0 {
 		return nil
+	}
+	for _, k := range order {
+		old, _, err := tx.Get([]byte(k))
+		if err != nil {
+			return err
+		}
+		add := offsets[k]
+		for len(add) > 0 && len(old) > 0 && add[0] <= old[len(old)-1] {
+			add = add[1:] // applied before: a batch applied again changes nothing
+		}
+		if len(add) > 0 {
+			if err := tx.Set([]byte(k), append(bytes.Clone(old), add...)); err != nil {
+				return err
+			}
+		}
 	}
 	return tx.Set(key("tl"), withUint(nil, latest))
 }
@@ -410,32 +460,35 @@ func (a Audit) List(r Reader, f AuditFilter) ([]AuditEntry, error) {
 		return (f.Stream == "" || e.Stream == f.Stream) && (f.Type == "" || e.Type == f.Type) &&
 			(f.Actor == "" || e.Actor == f.Actor) && (f.Project == "" || e.Project == f.Project)
 	}
+	// One index drives (the type's, else the actor's, else the project's: rarer first, as
+	// a rule); the others narrow each of its blocks down.
+	type filter struct {
+		ix    auditIndex
+		value string
+	}
+	var indexed []filter
+	for _, fl := range []filter{{indexType, f.Type}, {indexActor, f.Actor}, {indexProject, string(f.Project)}} {
+		if fl.value != "" {
+			indexed = append(indexed, fl)
+		}
+	}
 	var err error
-	if f.Project != "" {
-		pre := prefixOf("pp", string(f.Project))
-		var derr error
-		err = r.Scan(pre, withPos(pre, after+1), false, func(k, _ []byte) bool {
-			p := posAtEnd(k)
-			if p > through {
-				return false
+	if len(indexed) > 0 {
+		err = a.listIndexed(r, indexed[0].ix, indexed[0].value, after, through, func(block uint64, offs []byte) ([]byte, error) {
+			for _, fl := range indexed[1:] {
+				other, ok, err := r.Get(fl.ix.key(fl.value, block))
+				if err != nil || !ok {
+					return nil, err
+				}
+				offs = intersectOffsets(offs, other)
 			}
-			ek := withPos(prefixOf("e"), p)
-			b, ok, gerr := r.Get(ek)
-			if derr = gerr; derr != nil || !ok {
-				return derr == nil
-			}
-			var e AuditEntry
-			if e, derr = decodeAuditEntry(ek, b); derr != nil {
-				return false
-			}
+			return offs, nil
+		}, func(e AuditEntry) bool {
 			if match(e) {
 				out = append(out, e)
 			}
 			return len(out) < f.Limit
 		})
-		if err == nil {
-			err = derr
-		}
 	} else {
 		pre := prefixOf("e")
 		var derr error
@@ -460,4 +513,72 @@ func (a Audit) List(r Reader, f AuditFilter) ([]AuditEntry, error) {
 		return nil, fmt.Errorf("list audit entries: %w", err)
 	}
 	return out, nil
+}
+
+// listIndexed calls each with the entries, in position order after after and through
+// through, whose positions the index ix lists for value and narrow (given a block and
+// its offsets) keeps; each returns false to stop.
+func (Audit) listIndexed(r Reader, ix auditIndex, value string, after, through events.Position,
+	narrow func(block uint64, offs []byte) ([]byte, error), each func(AuditEntry) bool) error {
+	pre := ix.prefix(value)
+	first := uint64(after+1) / auditBlock
+	var derr error
+	err := r.Scan(pre, withUint(bytes.Clone(pre), first), false, func(k, v []byte) bool {
+		block := binary.BigEndian.Uint64(k[len(k)-8:])
+		if events.Position(block*auditBlock) > through {
+			return false
+		}
+		var offs []byte
+		if offs, derr = narrow(block, bytes.Clone(v)); derr != nil {
+			return false
+		}
+		for _, o := range offs {
+			p := events.Position(block*auditBlock + uint64(o))
+			if p <= after {
+				continue
+			}
+			if p > through {
+				return false
+			}
+			ek := withPos(prefixOf("e"), p)
+			b, ok, err := r.Get(ek)
+			if err != nil || !ok {
+				derr = err
+				if derr == nil {
+					derr = fmt.Errorf("position %d is indexed under %s %q but has no entry: %w", p, ix, value, errBadAuditEntry)
+				}
+				return false
+			}
+			e, err := decodeAuditEntry(ek, b)
+			if err != nil {
+				derr = err
+				return false
+			}
+			if !each(e) {
+				return false
+			}
+		}
+		return true
+	})
+	if err == nil {
+		err = derr
+	}
+	return err
+}
+
+// intersectOffsets returns the offsets in both a and b (each ascending), in a's memory.
+func intersectOffsets(a, b []byte) []byte {
+	out := a[:0]
+	for i, j := 0, 0; i < len(a) && j < len(b); {
+		switch {
+		case a[i] < b[j]:
+			i++
+		case a[i] > b[j]:
+			j++
+		default:
+			out = append(out, a[i])
+			i, j = i+1, j+1
+		}
+	}
+	return out
 }
