@@ -524,7 +524,10 @@ func (Audit) listIndexed(r Reader, ix auditIndex, value string, after, through e
 	first := uint64(after+1) / auditBlock
 	var derr error
 	err := r.Scan(pre, withUint(bytes.Clone(pre), first), false, func(k, v []byte) bool {
-		block := binary.BigEndian.Uint64(k[len(k)-8:])
+		if len(k) != len(pre)+8 {
+			return true // a longer value's key ("a\x00b" after "a"): not this value's
+		}
+		block := binary.BigEndian.Uint64(k[len(pre):])
 		if events.Position(block*auditBlock) > through {
 			return false
 		}
