@@ -218,7 +218,9 @@ func (t projTxn) Delete(key []byte) error {
 // Compact flattens the store's levels into one (projections.Compacter). A rebuild writes
 // the whole store through level 0, and the tables it leaves there are each seeked by
 // every read until enough writes follow to compact them: at 1,000,000 events that was
-// half the cost of a lineage query. Reads and writes go on meanwhile.
+// half the cost of a lineage query. Reads and writes go on meanwhile. A store whose
+// tables are all still in level 0 (fewer than ten memtables flushed) is left as it is:
+// badger flattens level 0 only into a level below that holds tables.
 func (p *Projections) Compact(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
