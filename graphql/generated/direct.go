@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"math"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -27,6 +28,14 @@ type directField[T any] func(ec *executionContext, ctx context.Context, sel ast.
 
 // directEnabled is false only in tests that compare the direct path with the general one.
 var directEnabled = true
+
+// plain is a direct field that marshals get(obj) with marshal, a generated marshaller
+// that fails for no value of V.
+func plain[T, V any](get func(*T) V, marshal func(*executionContext, context.Context, ast.SelectionSet, V) graphql.Marshaler) directField[T] {
+	return func(ec *executionContext, ctx context.Context, sel ast.SelectionSet, obj *T) graphql.Marshaler {
+		return marshal(ec, ctx, sel, get(obj))
+	}
+}
 
 // directList writes v as a JSON list, or returns nil when the general path must write it.
 func directList[T any](ec *executionContext, ctx context.Context, sel ast.SelectionSet, v []T, implementors []string, table map[string]directField[T]) graphql.Marshaler {
@@ -90,145 +99,65 @@ type rawJSON []byte
 func (r rawJSON) MarshalGQL(w io.Writer) { _, _ = w.Write(r) }
 
 var directExecution = map[string]directField[Execution]{
-	"id": func(ec *executionContext, ctx context.Context, sel ast.SelectionSet, o *Execution) graphql.Marshaler {
-		return ec.marshalNID2string(ctx, sel, o.ID)
-	},
-	"project": func(ec *executionContext, ctx context.Context, sel ast.SelectionSet, o *Execution) graphql.Marshaler {
-		return ec.marshalNID2string(ctx, sel, o.Project)
-	},
-	"number": func(ec *executionContext, ctx context.Context, sel ast.SelectionSet, o *Execution) graphql.Marshaler {
-		return ec.marshalNInt2int(ctx, sel, o.Number)
-	},
-	"counter": func(ec *executionContext, ctx context.Context, sel ast.SelectionSet, o *Execution) graphql.Marshaler {
-		return ec.marshalNString2string(ctx, sel, o.Counter)
-	},
-	"step": func(ec *executionContext, ctx context.Context, sel ast.SelectionSet, o *Execution) graphql.Marshaler {
-		return ec.marshalNString2string(ctx, sel, o.Step)
-	},
-	"title": func(ec *executionContext, ctx context.Context, sel ast.SelectionSet, o *Execution) graphql.Marshaler {
-		return ec.marshalOString2ᚖstring(ctx, sel, o.Title)
-	},
-	"repository": func(ec *executionContext, ctx context.Context, sel ast.SelectionSet, o *Execution) graphql.Marshaler {
-		return ec.marshalOString2ᚖstring(ctx, sel, o.Repository)
-	},
-	"commit": func(ec *executionContext, ctx context.Context, sel ast.SelectionSet, o *Execution) graphql.Marshaler {
-		return ec.marshalOString2ᚖstring(ctx, sel, o.Commit)
-	},
-	"adhoc": func(ec *executionContext, ctx context.Context, sel ast.SelectionSet, o *Execution) graphql.Marshaler {
-		return ec.marshalOID2ᚖstring(ctx, sel, o.Adhoc)
-	},
-	"image": func(ec *executionContext, ctx context.Context, sel ast.SelectionSet, o *Execution) graphql.Marshaler {
-		return ec.marshalNString2string(ctx, sel, o.Image)
-	},
-	"imageDigest": func(ec *executionContext, ctx context.Context, sel ast.SelectionSet, o *Execution) graphql.Marshaler {
-		return ec.marshalOString2ᚖstring(ctx, sel, o.ImageDigest)
-	},
-	"commands": func(ec *executionContext, ctx context.Context, sel ast.SelectionSet, o *Execution) graphql.Marshaler {
-		return ec.marshalNString2ᚕstringᚄ(ctx, sel, o.Commands)
-	},
-	"environment": func(ec *executionContext, ctx context.Context, sel ast.SelectionSet, o *Execution) graphql.Marshaler {
-		return ec.marshalNID2string(ctx, sel, o.Environment)
-	},
-	"host": func(ec *executionContext, ctx context.Context, sel ast.SelectionSet, o *Execution) graphql.Marshaler {
-		return ec.marshalOString2ᚖstring(ctx, sel, o.Host)
-	},
-	"creator": func(ec *executionContext, ctx context.Context, sel ast.SelectionSet, o *Execution) graphql.Marshaler {
-		return ec.marshalNString2string(ctx, sel, o.Creator)
-	},
-	"task": func(ec *executionContext, ctx context.Context, sel ast.SelectionSet, o *Execution) graphql.Marshaler {
-		return ec.marshalOID2ᚖstring(ctx, sel, o.Task)
-	},
-	"tags": func(ec *executionContext, ctx context.Context, sel ast.SelectionSet, o *Execution) graphql.Marshaler {
-		return ec.marshalNString2ᚕstringᚄ(ctx, sel, o.Tags)
-	},
-	"status": func(ec *executionContext, ctx context.Context, sel ast.SelectionSet, o *Execution) graphql.Marshaler {
-		return ec.marshalNExecutionStatus2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐExecutionStatus(ctx, sel, o.Status)
-	},
-	"exitCode": func(ec *executionContext, ctx context.Context, sel ast.SelectionSet, o *Execution) graphql.Marshaler {
-		return ec.marshalOInt2ᚖint(ctx, sel, o.ExitCode)
-	},
-	"reason": func(ec *executionContext, ctx context.Context, sel ast.SelectionSet, o *Execution) graphql.Marshaler {
-		return ec.marshalOString2ᚖstring(ctx, sel, o.Reason)
-	},
-	"stopRequestedBy": func(ec *executionContext, ctx context.Context, sel ast.SelectionSet, o *Execution) graphql.Marshaler {
-		return ec.marshalOString2ᚖstring(ctx, sel, o.StopRequestedBy)
-	},
+	"id":              plain(func(o *Execution) string { return o.ID }, (*executionContext).marshalNID2string),
+	"project":         plain(func(o *Execution) string { return o.Project }, (*executionContext).marshalNID2string),
+	"number":          plain(func(o *Execution) int { return o.Number }, (*executionContext).marshalNInt2int),
+	"counter":         plain(func(o *Execution) string { return o.Counter }, (*executionContext).marshalNString2string),
+	"step":            plain(func(o *Execution) string { return o.Step }, (*executionContext).marshalNString2string),
+	"title":           plain(func(o *Execution) *string { return o.Title }, (*executionContext).marshalOString2ᚖstring),
+	"repository":      plain(func(o *Execution) *string { return o.Repository }, (*executionContext).marshalOString2ᚖstring),
+	"commit":          plain(func(o *Execution) *string { return o.Commit }, (*executionContext).marshalOString2ᚖstring),
+	"adhoc":           plain(func(o *Execution) *string { return o.Adhoc }, (*executionContext).marshalOID2ᚖstring),
+	"image":           plain(func(o *Execution) string { return o.Image }, (*executionContext).marshalNString2string),
+	"imageDigest":     plain(func(o *Execution) *string { return o.ImageDigest }, (*executionContext).marshalOString2ᚖstring),
+	"commands":        plain(func(o *Execution) []string { return o.Commands }, (*executionContext).marshalNString2ᚕstringᚄ),
+	"environment":     plain(func(o *Execution) string { return o.Environment }, (*executionContext).marshalNID2string),
+	"host":            plain(func(o *Execution) *string { return o.Host }, (*executionContext).marshalOString2ᚖstring),
+	"creator":         plain(func(o *Execution) string { return o.Creator }, (*executionContext).marshalNString2string),
+	"task":            plain(func(o *Execution) *string { return o.Task }, (*executionContext).marshalOID2ᚖstring),
+	"tags":            plain(func(o *Execution) []string { return o.Tags }, (*executionContext).marshalNString2ᚕstringᚄ),
+	"status":          plain(func(o *Execution) ExecutionStatus { return o.Status }, (*executionContext).marshalNExecutionStatus2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐExecutionStatus),
+	"exitCode":        plain(func(o *Execution) *int { return o.ExitCode }, (*executionContext).marshalOInt2ᚖint),
+	"reason":          plain(func(o *Execution) *string { return o.Reason }, (*executionContext).marshalOString2ᚖstring),
+	"stopRequestedBy": plain(func(o *Execution) *string { return o.StopRequestedBy }, (*executionContext).marshalOString2ᚖstring),
 	"createdAt": func(ec *executionContext, ctx context.Context, sel ast.SelectionSet, o *Execution) graphql.Marshaler {
 		if o.CreatedAt.IsZero() {
 			return nil
 		}
 		return ec.marshalNTime2timeᚐTime(ctx, sel, o.CreatedAt)
 	},
-	"queuedAt": func(ec *executionContext, ctx context.Context, sel ast.SelectionSet, o *Execution) graphql.Marshaler {
-		return ec.marshalOTime2ᚖtimeᚐTime(ctx, sel, o.QueuedAt)
-	},
-	"startedAt": func(ec *executionContext, ctx context.Context, sel ast.SelectionSet, o *Execution) graphql.Marshaler {
-		return ec.marshalOTime2ᚖtimeᚐTime(ctx, sel, o.StartedAt)
-	},
-	"endedAt": func(ec *executionContext, ctx context.Context, sel ast.SelectionSet, o *Execution) graphql.Marshaler {
-		return ec.marshalOTime2ᚖtimeᚐTime(ctx, sel, o.EndedAt)
-	},
+	"queuedAt":  plain(func(o *Execution) *time.Time { return o.QueuedAt }, (*executionContext).marshalOTime2ᚖtimeᚐTime),
+	"startedAt": plain(func(o *Execution) *time.Time { return o.StartedAt }, (*executionContext).marshalOTime2ᚖtimeᚐTime),
+	"endedAt":   plain(func(o *Execution) *time.Time { return o.EndedAt }, (*executionContext).marshalOTime2ᚖtimeᚐTime),
 	"duration": func(ec *executionContext, ctx context.Context, sel ast.SelectionSet, o *Execution) graphql.Marshaler {
 		if math.IsNaN(o.Duration) || math.IsInf(o.Duration, 0) {
 			return nil
 		}
 		return ec.marshalNFloat2float64(ctx, sel, o.Duration)
 	},
-	"cost": func(ec *executionContext, ctx context.Context, sel ast.SelectionSet, o *Execution) graphql.Marshaler {
-		return ec.marshalNString2string(ctx, sel, o.Cost)
-	},
-	"metadata": func(ec *executionContext, ctx context.Context, sel ast.SelectionSet, o *Execution) graphql.Marshaler {
-		return ec.marshalOJSON2interface(ctx, sel, o.Metadata)
-	},
-	"metadataPoints": func(ec *executionContext, ctx context.Context, sel ast.SelectionSet, o *Execution) graphql.Marshaler {
-		return ec.marshalNInt2int(ctx, sel, o.MetadataPoints)
-	},
-	"position": func(ec *executionContext, ctx context.Context, sel ast.SelectionSet, o *Execution) graphql.Marshaler {
-		return ec.marshalNPosition2uint64(ctx, sel, o.Position)
-	},
-	"updated": func(ec *executionContext, ctx context.Context, sel ast.SelectionSet, o *Execution) graphql.Marshaler {
-		return ec.marshalNPosition2uint64(ctx, sel, o.Updated)
-	},
+	"cost":           plain(func(o *Execution) string { return o.Cost }, (*executionContext).marshalNString2string),
+	"metadata":       plain(func(o *Execution) any { return o.Metadata }, (*executionContext).marshalOJSON2interface),
+	"metadataPoints": plain(func(o *Execution) int { return o.MetadataPoints }, (*executionContext).marshalNInt2int),
+	"position":       plain(func(o *Execution) uint64 { return o.Position }, (*executionContext).marshalNPosition2uint64),
+	"updated":        plain(func(o *Execution) uint64 { return o.Updated }, (*executionContext).marshalNPosition2uint64),
 }
 
 var directLineageNode = map[string]directField[LineageNode]{
-	"id": func(ec *executionContext, ctx context.Context, sel ast.SelectionSet, o *LineageNode) graphql.Marshaler {
-		return ec.marshalNID2string(ctx, sel, o.ID)
-	},
-	"kind": func(ec *executionContext, ctx context.Context, sel ast.SelectionSet, o *LineageNode) graphql.Marshaler {
-		return ec.marshalNString2string(ctx, sel, o.Kind)
-	},
-	"label": func(ec *executionContext, ctx context.Context, sel ast.SelectionSet, o *LineageNode) graphql.Marshaler {
-		return ec.marshalOString2ᚖstring(ctx, sel, o.Label)
-	},
-	"from": func(ec *executionContext, ctx context.Context, sel ast.SelectionSet, o *LineageNode) graphql.Marshaler {
-		return ec.marshalNPosition2uint64(ctx, sel, o.From)
-	},
+	"id":    plain(func(o *LineageNode) string { return o.ID }, (*executionContext).marshalNID2string),
+	"kind":  plain(func(o *LineageNode) string { return o.Kind }, (*executionContext).marshalNString2string),
+	"label": plain(func(o *LineageNode) *string { return o.Label }, (*executionContext).marshalOString2ᚖstring),
+	"from":  plain(func(o *LineageNode) uint64 { return o.From }, (*executionContext).marshalNPosition2uint64),
 }
 
 var directLineageEdge = map[string]directField[LineageEdge]{
-	"from": func(ec *executionContext, ctx context.Context, sel ast.SelectionSet, o *LineageEdge) graphql.Marshaler {
-		return ec.marshalNID2string(ctx, sel, o.From)
-	},
-	"to": func(ec *executionContext, ctx context.Context, sel ast.SelectionSet, o *LineageEdge) graphql.Marshaler {
-		return ec.marshalNID2string(ctx, sel, o.To)
-	},
-	"kind": func(ec *executionContext, ctx context.Context, sel ast.SelectionSet, o *LineageEdge) graphql.Marshaler {
-		return ec.marshalNString2string(ctx, sel, o.Kind)
-	},
-	"since": func(ec *executionContext, ctx context.Context, sel ast.SelectionSet, o *LineageEdge) graphql.Marshaler {
-		return ec.marshalNPosition2uint64(ctx, sel, o.Since)
-	},
-	"until": func(ec *executionContext, ctx context.Context, sel ast.SelectionSet, o *LineageEdge) graphql.Marshaler {
-		return ec.marshalOPosition2ᚖuint64(ctx, sel, o.Until)
-	},
+	"from":  plain(func(o *LineageEdge) string { return o.From }, (*executionContext).marshalNID2string),
+	"to":    plain(func(o *LineageEdge) string { return o.To }, (*executionContext).marshalNID2string),
+	"kind":  plain(func(o *LineageEdge) string { return o.Kind }, (*executionContext).marshalNString2string),
+	"since": plain(func(o *LineageEdge) uint64 { return o.Since }, (*executionContext).marshalNPosition2uint64),
+	"until": plain(func(o *LineageEdge) *uint64 { return o.Until }, (*executionContext).marshalOPosition2ᚖuint64),
 }
 
 var directStatusCount = map[string]directField[StatusCount]{
-	"status": func(ec *executionContext, ctx context.Context, sel ast.SelectionSet, o *StatusCount) graphql.Marshaler {
-		return ec.marshalNExecutionStatus2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐExecutionStatus(ctx, sel, o.Status)
-	},
-	"count": func(ec *executionContext, ctx context.Context, sel ast.SelectionSet, o *StatusCount) graphql.Marshaler {
-		return ec.marshalNInt2int(ctx, sel, o.Count)
-	},
+	"status": plain(func(o *StatusCount) ExecutionStatus { return o.Status }, (*executionContext).marshalNExecutionStatus2githubᚗcomᚋstratahqᚋstrataᚋgraphqlᚋgeneratedᚐExecutionStatus),
+	"count":  plain(func(o *StatusCount) int { return o.Count }, (*executionContext).marshalNInt2int),
 }
