@@ -254,9 +254,12 @@ func (e *Engine) follow(ctx context.Context) error {
 				// Caught up, for now. A compaction that is due is marked as running
 				// before the checkpoints show the catch-up (see WaitSettled).
 				due := compactAt != 0 && b.envs[len(b.envs)-1].Position >= compactAt && e.compactionDue()
-				if err = e.commitNow(ctx, s); due {
+				switch err = e.commitNow(ctx, s); {
+				case due && err == nil:
 					compactAt = 0
-					e.compact(ctx, err == nil)
+					e.compact(ctx)
+				case due:
+					e.compactionEnded(ctx)
 				}
 			}
 			e.applyMu.Unlock()
@@ -597,24 +600,22 @@ func (e *Engine) compactionDue() bool {
 	return true
 }
 
-// compact compacts the store in the background (reads and writes go on meanwhile), or
-// only ends the compaction compactionDue marked if start is false.
-func (e *Engine) compact(ctx context.Context, start bool) {
-	end := func() {
-		e.mu.Lock()
-		defer e.mu.Unlock()
-		e.compacting = false
-		if ctx.Err() == nil { // else Run, returning, wakes WaitSettled to say it stopped
-			close(e.wake)
-			e.wake = make(chan struct{})
-		}
+// compactionEnded marks the compaction compactionDue marked as ended, and wakes
+// WaitSettled unless Run is returning (which wakes it to say it stopped).
+func (e *Engine) compactionEnded(ctx context.Context) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.compacting = false
+	if ctx.Err() == nil {
+		close(e.wake)
+		e.wake = make(chan struct{})
 	}
-	if !start {
-		end()
-		return
-	}
+}
+
+// compact compacts the store in the background; reads and writes go on meanwhile.
+func (e *Engine) compact(ctx context.Context) {
 	e.compactions.Go(func() {
-		defer end()
+		defer e.compactionEnded(ctx)
 		t0 := time.Now()
 		switch err := e.store.(Compacter).Compact(ctx); {
 		case err == nil:
