@@ -97,20 +97,25 @@ func newCmdProjectionsRebuild(f *factory) *cobra.Command {
 
 // rebuild resets the named projections and runs the engine until every one has caught up
 // with the log, showing progress.
-func rebuild(ctx context.Context, f *factory, engine *projections.Engine, names []string) error {
+func rebuild(ctx context.Context, f *factory, engine *projections.Engine, names []string) (err error) {
 	ctx, cancel := context.WithCancel(ctx)
-	ran := make(chan error, 1)
-	stopped := false
+	var runErr error
+	done := make(chan struct{})
+	go func() { defer close(done); runErr = engine.Run(ctx) }()
+	// stopped waits for Run to return and says why it did.
+	stopped := func(what string) error {
+		<-done
+		if runErr == nil || errors.Is(runErr, context.Canceled) {
+			return errors.New(what)
+		}
+		return runErr
+	}
 	defer func() { // the store is closed after: the engine must have stopped
 		cancel()
-		if stopped {
-			return
-		}
-		if err := <-ran; err != nil && !errors.Is(err, context.Canceled) {
-			fmt.Fprintln(f.Err, "strata: projections engine:", err)
+		if <-done; err == nil && runErr != nil && !errors.Is(runErr, context.Canceled) {
+			fmt.Fprintln(f.Err, "strata: projections engine:", runErr)
 		}
 	}()
-	go func() { ran <- engine.Run(ctx) }()
 	for _, n := range names {
 		if err := engine.Rebuild(ctx, n); err != nil {
 			return err
@@ -136,23 +141,15 @@ func rebuild(ctx context.Context, f *factory, engine *projections.Engine, names 
 			p.done()
 			// A long rebuild ends with the store compacted for reads.
 			if err := engine.WaitSettled(ctx); errors.Is(err, projections.ErrStopped) {
-				stopped = true
-				if err = <-ran; err == nil || errors.Is(err, context.Canceled) {
-					err = errors.New("the engine stopped")
-				}
-				return fmt.Errorf("compact after the rebuild: %w", err)
+				return fmt.Errorf("compact after the rebuild: %w", stopped("the engine stopped"))
 			} else if err != nil {
 				return err
 			}
 			return f.printStatus(st)
 		}
 		select {
-		case err := <-ran:
-			stopped = true
-			if err == nil || errors.Is(err, context.Canceled) {
-				err = errors.New("the engine stopped before the rebuild finished")
-			}
-			return err
+		case <-done:
+			return stopped("the engine stopped before the rebuild finished")
 		case <-tick.C:
 		}
 	}
