@@ -2,6 +2,8 @@ package projections_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -226,13 +229,9 @@ func dirSize(tb testing.TB, dir string) int64 {
 	return n
 }
 
-// rebuild runs every projection from position 0 into a fresh badger store in dir until
-// it reaches head (elapsed), and then until the store is compacted (compact).
-func rebuild(tb testing.TB, log events.Store, c *events.Codec, dir string, head events.Position) (store *badger.Projections, elapsed, compact time.Duration) {
-	store, err := badger.OpenProjections(badger.ProjectionsConfig{Dir: dir})
-	if err != nil {
-		tb.Fatal(err)
-	}
+// rebuild runs every projection from position 0 into store, a fresh one, until it
+// reaches head (elapsed), and then until the store is compacted (compact).
+func rebuild(tb testing.TB, log events.Store, c *events.Codec, store projections.Store, head events.Position) (elapsed, compact time.Duration) {
 	eng, err := projections.New(log, c, store, projections.Config{}, projections.All()...)
 	if err != nil {
 		tb.Fatal(err)
@@ -253,7 +252,90 @@ func rebuild(tb testing.TB, log events.Store, c *events.Codec, dir string, head 
 	if err := <-done; err != nil && ctx.Err() == nil {
 		tb.Fatal(err)
 	}
-	return store, elapsed, compact
+	return elapsed, compact
+}
+
+func openProjections(tb testing.TB, dir string) *badger.Projections {
+	store, err := badger.OpenProjections(badger.ProjectionsConfig{Dir: dir})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return store
+}
+
+// recorder is a projections.Store (and Compacter) that passes everything on to the
+// badger store it wraps, keeps the writes of every committed Update in order, and counts
+// the keys read.
+type recorder struct {
+	*badger.Projections
+	mu      sync.Mutex // guards batches
+	batches [][]write
+	gets    atomic.Int64
+}
+
+// storeDigest hashes every key and value of store, in order.
+func storeDigest(tb testing.TB, store projections.Store) [32]byte {
+	h := sha256.New()
+	err := store.View(context.Background(), func(r projections.Reader) error {
+		return r.Scan(nil, nil, false, func(k, v []byte) bool {
+			h.Write(binary.AppendUvarint(nil, uint64(len(k))))
+			h.Write(k)
+			h.Write(binary.AppendUvarint(nil, uint64(len(v))))
+			h.Write(v)
+			return true
+		})
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return [32]byte(h.Sum(nil))
+}
+
+type write struct{ key, value []byte } // a nil value deletes
+
+func (r *recorder) Update(ctx context.Context, fn func(projections.Txn) error) error {
+	var ws []write
+	err := r.Projections.Update(ctx, func(tx projections.Txn) error {
+		return fn(&recordingTxn{countingReader: countingReader{tx, r}, tx: tx, writes: &ws})
+	})
+	if err == nil && len(ws) > 0 {
+		r.mu.Lock()
+		r.batches = append(r.batches, ws)
+		r.mu.Unlock()
+	}
+	return err
+}
+
+func (r *recorder) View(ctx context.Context, fn func(projections.Reader) error) error {
+	return r.Projections.View(ctx, func(rd projections.Reader) error { return fn(countingReader{rd, r}) })
+}
+
+type countingReader struct {
+	projections.Reader
+	r *recorder
+}
+
+func (c countingReader) Get(key []byte) ([]byte, bool, error) {
+	c.r.gets.Add(1)
+	return c.Reader.Get(key)
+}
+
+type recordingTxn struct {
+	countingReader
+	tx     projections.Txn
+	writes *[]write
+}
+
+// Set and Delete keep key and value as they are: the Txn contract forbids the caller to
+// modify them afterwards.
+func (t *recordingTxn) Set(key, value []byte) error {
+	*t.writes = append(*t.writes, write{key, value})
+	return t.tx.Set(key, value)
+}
+
+func (t *recordingTxn) Delete(key []byte) error {
+	*t.writes = append(*t.writes, write{key, nil})
+	return t.tx.Delete(key)
 }
 
 // BenchmarkRebuild generates the history once (into a badger event store), then measures
@@ -286,7 +368,8 @@ func BenchmarkRebuild(b *testing.B) {
 		var total, compacting time.Duration
 		for i := 0; b.Loop(); i++ {
 			dir = filepath.Join(stores, strconv.Itoa(i))
-			store, elapsed, compact := rebuild(b, log, c, dir, gen.head)
+			store := openProjections(b, dir)
+			elapsed, compact := rebuild(b, log, c, store, gen.head)
 			total, compacting = total+elapsed, compacting+compact
 			if err := store.Close(); err != nil {
 				b.Fatal(err)
@@ -297,13 +380,63 @@ func BenchmarkRebuild(b *testing.B) {
 		b.ReportMetric(float64(gen.head), "events")
 		b.ReportMetric(float64(dirSize(b, dir)), "store-bytes")
 	})
+	// The store alone: the writes a rebuild commits, replayed into a fresh store
+	// transaction by transaction, with nothing else running. It bounds the rebuild.
+	b.Run("StoreWritesOnly", func(b *testing.B) {
+		rec := &recorder{Projections: openProjections(b, filepath.Join(b.TempDir(), "recorded"))}
+		rebuild(b, log, c, rec, gen.head)
+		want := storeDigest(b, rec)
+		if err := rec.Close(); err != nil {
+			b.Fatal(err)
+		}
+		var keys, bytes int
+		for _, ws := range rec.batches {
+			for _, w := range ws {
+				keys, bytes = keys+1, bytes+len(w.key)+len(w.value)
+			}
+		}
+		var total time.Duration
+		for i := 0; b.Loop(); i++ {
+			store := openProjections(b, filepath.Join(b.TempDir(), strconv.Itoa(i)))
+			start := time.Now()
+			for _, ws := range rec.batches {
+				err := store.Update(context.Background(), func(tx projections.Txn) error {
+					for _, w := range ws {
+						var err error
+						if w.value == nil {
+							err = tx.Delete(w.key)
+						} else {
+							err = tx.Set(w.key, w.value)
+						}
+						if err != nil {
+							return err
+						}
+					}
+					return nil
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			total += time.Since(start)
+			if got := storeDigest(b, store); got != want {
+				b.Fatal("the replayed writes left another state than the rebuild did")
+			}
+			if err := store.Close(); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(gen.head)*float64(b.N)/total.Seconds(), "events/s")
+		b.ReportMetric(float64(keys)*float64(b.N)/total.Seconds(), "keys/s")
+		b.ReportMetric(float64(keys)/float64(gen.head), "keys/event")
+		b.ReportMetric(float64(bytes)/float64(gen.head), "bytes/event")
+		b.ReportMetric(float64(rec.gets.Load())/float64(gen.head), "gets/event")
+		b.ReportMetric(float64(len(rec.batches)), "txns")
+	})
 	if dir == "" {
 		return // the rebuild was filtered out
 	}
-	store, err := badger.OpenProjections(badger.ProjectionsConfig{Dir: dir})
-	if err != nil {
-		b.Fatal(err)
-	}
+	store := openProjections(b, dir)
 	eng, err := projections.New(log, c, store, projections.Config{}, projections.All()...)
 	if err != nil {
 		b.Fatal(err)
