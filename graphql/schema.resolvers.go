@@ -506,12 +506,7 @@ func (r *queryResolver) Events(ctx context.Context, filter *generated.EventFilte
 			return nil, fmt.Errorf("events of every project: %w", err)
 		}
 	}
-	var entries []projections.AuditEntry
-	err := r.engine.View(ctx, projections.Audit{}.Name(), func(rd projections.Reader) error {
-		var err error
-		entries, err = projections.Audit{}.List(rd, f)
-		return err
-	})
+	entries, err := r.reads.Events(ctx, f)
 	if err != nil {
 		return nil, err
 	}

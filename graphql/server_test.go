@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -422,6 +423,39 @@ func TestServer_ProjectsExecutionsAliases(t *testing.T) {
 	e.must(bob, `query($p: ID!) { events(filter: {project: $p}, first: 500) { nodes { position type actor } } }`, map[string]any{"p": pid}, &ev)
 	if len(ev.Events.Nodes) < 5 || ev.Events.Nodes[0].Type != "project.SlugClaimed" || ev.Events.Nodes[1].Type != "project.Created" || ev.Events.Nodes[1].Actor != "alice" {
 		t.Errorf("audit = %+v", ev.Events.Nodes)
+	}
+	// One stream's events, from the log's index of streams: a viewer within the project,
+	// the admin across projects, paged.
+	var st struct {
+		Events struct {
+			Nodes []struct {
+				Position int
+				Stream   string
+				Version  int
+			}
+			Next *int
+		}
+	}
+	e.must(bob, `query($p: ID!, $s: String!) { events(filter: {project: $p, stream: $s}) { nodes { position stream version } next } }`,
+		map[string]any{"p": pid, "s": "execution-" + xid}, &st)
+	whole := slices.Clone(st.Events.Nodes)
+	if len(whole) < 2 || st.Events.Next != nil {
+		t.Fatalf("the execution's events = %+v", st.Events)
+	}
+	for i, n := range whole {
+		if n.Stream != "execution-"+xid || n.Version != i+1 {
+			t.Errorf("the execution's event %d = %+v, want version %d of its stream", i, n, i+1)
+		}
+	}
+	e.must(e.admin, `query($s: String!) { events(filter: {stream: $s}, first: 1, after: 0) { nodes { position stream version } next } }`,
+		map[string]any{"s": "execution-" + xid}, &st)
+	if len(st.Events.Nodes) != 1 || st.Events.Nodes[0] != whole[0] || st.Events.Next == nil || *st.Events.Next != whole[0].Position {
+		t.Errorf("the first page of the execution's events = %+v, want %+v and a next page", st.Events, whole[0])
+	}
+	e.must(e.admin, `query($s: String!, $a: Position) { events(filter: {stream: $s}, after: $a) { nodes { position stream version } } }`,
+		map[string]any{"s": "execution-" + xid, "a": whole[0].Position}, &st)
+	if !slices.Equal(st.Events.Nodes, whole[1:]) {
+		t.Errorf("the events after the first = %+v, want %+v", st.Events.Nodes, whole[1:])
 	}
 	var vl struct {
 		VerifyLog struct {

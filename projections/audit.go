@@ -51,6 +51,10 @@ type AuditFilter struct {
 	After, Through events.Position
 	// Limit is the most entries returned (default and maximum 1000).
 	Limit int
+
+	// streamPositions, when set (by Reads.Events), are the positions of Stream's events
+	// in the log, ascending: List reads only their entries.
+	streamPositions []events.Position
 }
 
 // Name returns "audit".
@@ -432,7 +436,9 @@ func (Audit) PositionAt(r Reader, t time.Time) (events.Position, error) {
 	return lo, nil
 }
 
-// List returns the entries that match f, in position order.
+// List returns the entries that match f, in position order. A filter on the stream alone
+// reads every entry in the position range: Reads.Events answers it from the log's stream
+// index instead.
 func (a Audit) List(r Reader, f AuditFilter) ([]AuditEntry, error) {
 	if f.Limit <= 0 || f.Limit > 1000 {
 		f.Limit = 1000
@@ -473,7 +479,15 @@ func (a Audit) List(r Reader, f AuditFilter) ([]AuditEntry, error) {
 		}
 	}
 	var err error
-	if len(indexed) > 0 {
+	switch {
+	case f.streamPositions != nil:
+		err = a.listPositions(r, f.streamPositions, after, through, func(e AuditEntry) bool {
+			if match(e) {
+				out = append(out, e)
+			}
+			return len(out) < f.Limit
+		})
+	case len(indexed) > 0:
 		err = a.listIndexed(r, indexed[0].ix, indexed[0].value, after, through, func(block uint64, offs []byte) ([]byte, error) {
 			for _, fl := range indexed[1:] {
 				other, ok, err := r.Get(fl.ix.key(fl.value, block))
@@ -489,7 +503,7 @@ func (a Audit) List(r Reader, f AuditFilter) ([]AuditEntry, error) {
 			}
 			return len(out) < f.Limit
 		})
-	} else {
+	default:
 		pre := prefixOf("e")
 		var derr error
 		err = r.Scan(pre, withPos(pre, after+1), false, func(k, b []byte) bool {
@@ -567,6 +581,35 @@ func (Audit) listIndexed(r Reader, ix auditIndex, value string, after, through e
 		err = derr
 	}
 	return err
+}
+
+// listPositions calls each with the entries at positions (ascending) after after and
+// through through, which must all have been applied; each returns false to stop.
+func (Audit) listPositions(r Reader, positions []events.Position, after, through events.Position, each func(AuditEntry) bool) error {
+	for _, p := range positions {
+		if p <= after {
+			continue
+		}
+		if p > through {
+			return nil
+		}
+		k := withPos(prefixOf("e"), p)
+		b, ok, err := r.Get(k)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("position %d is in the log's stream index but has no entry: %w", p, errBadAuditEntry)
+		}
+		e, err := decodeAuditEntry(k, b)
+		if err != nil {
+			return err
+		}
+		if !each(e) {
+			return nil
+		}
+	}
+	return nil
 }
 
 // intersectOffsets returns the offsets in both a and b (each ascending), in a's memory.

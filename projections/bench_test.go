@@ -481,6 +481,18 @@ func BenchmarkRebuild(b *testing.B) {
 		}
 		return err
 	})
+	// An auditor's question: the events of one stream, here the one in the middle of the log.
+	mid, err := log.ReadAll(ctx, gen.head/2, 1)
+	if err != nil || len(mid) != 1 {
+		b.Fatalf("read the event in the middle of the log: %v", err)
+	}
+	latencies(b, "AuditOfAStream", func(int) error {
+		es, err := rd.Events(ctx, projections.AuditFilter{Stream: mid[0].Stream})
+		if err == nil && !slices.ContainsFunc(es, func(e projections.AuditEntry) bool { return e.Position == mid[0].Position }) {
+			err = fmt.Errorf("the audit of stream %s: %d entries, without position %d", mid[0].Stream, len(es), mid[0].Position)
+		}
+		return err
+	})
 	latencies(b, "AliasAsOf", func(i int) error {
 		p := events.Position(1 + (i*7919)%int(gen.head))
 		_, err := rd.Alias(ctx, gen.project, "alias-"+strconv.Itoa(i%genAliases), projections.AsOf{Position: p})

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -424,8 +425,8 @@ func TestAudit_Filters(t *testing.T) {
 
 // TestAudit_IndexesMatchAScan: two projects and actors over many blocks of positions,
 // applied in small batches: every filter the indexes answer (project, type, actor, and
-// their combinations, with position ranges and limits) returns what filtering every entry
-// returns.
+// their combinations, with position ranges and limits), and every stream filter
+// Reads.Events answers from the log's streams, returns what filtering every entry returns.
 func TestAudit_IndexesMatchAScan(t *testing.T) {
 	log := memory.NewStore()
 	a, b := newWorld(t, log), newWorld(t, log)
@@ -453,8 +454,8 @@ func TestAudit_IndexesMatchAScan(t *testing.T) {
 	if last < 3*256 {
 		t.Fatalf("the history has %d events: want several blocks of 256", last)
 	}
+	var all []projections.AuditEntry
 	_ = eng.View(ctx, "audit", func(r projections.Reader) error {
-		var all []projections.AuditEntry
 		for after := events.Position(0); ; {
 			page, err := projections.Audit{}.List(r, projections.AuditFilter{After: after})
 			if err != nil {
@@ -465,42 +466,65 @@ func TestAudit_IndexesMatchAScan(t *testing.T) {
 			}
 			all, after = append(all, page...), page[len(page)-1].Position
 		}
-		if events.Position(len(all)) != last {
-			t.Fatalf("List() pages = %d entries, want %d", len(all), last)
+		return nil
+	})
+	if events.Position(len(all)) != last {
+		t.Fatalf("List() pages = %d entries, want %d", len(all), last)
+	}
+	types, streams := map[string]bool{}, map[events.StreamID]int{}
+	for _, e := range all {
+		types[e.Type] = true
+		streams[e.Stream]++
+	}
+	var filters []projections.AuditFilter
+	for ty := range types {
+		filters = append(filters, projections.AuditFilter{Type: ty}, projections.AuditFilter{Type: ty, Project: b.project},
+			projections.AuditFilter{Type: ty, Actor: "alice", After: 200, Through: 700})
+	}
+	for _, p := range []domain.ProjectID{a.project, b.project, "none"} {
+		filters = append(filters, projections.AuditFilter{Project: p}, projections.AuditFilter{Project: p, After: 255, Through: 513},
+			projections.AuditFilter{Project: p, Actor: "bob"}, projections.AuditFilter{Project: p, Limit: 17, After: 100})
+	}
+	filters = append(filters, projections.AuditFilter{Actor: "bob"}, projections.AuditFilter{Actor: "alice", After: 511, Limit: 3},
+		projections.AuditFilter{Actor: "nobody"}, projections.AuditFilter{Stream: "no-such-stream"})
+	for s, n := range streams {
+		if n < 3 {
+			continue
 		}
-		types := map[string]bool{}
+		filters = append(filters, projections.AuditFilter{Stream: s}, projections.AuditFilter{Stream: s, Limit: 2},
+			projections.AuditFilter{Stream: s, Type: "execution.Queued"}, projections.AuditFilter{Stream: s, Actor: "bob", Project: b.project},
+			projections.AuditFilter{Stream: s, After: 300, Through: 600})
+	}
+	check := func(how string, f projections.AuditFilter, got []projections.AuditEntry, err error) {
+		t.Helper()
+		var want []projections.AuditEntry
 		for _, e := range all {
-			types[e.Type] = true
+			if e.Position > f.After && (f.Through == 0 || e.Position <= f.Through) && (f.Type == "" || e.Type == f.Type) &&
+				(f.Actor == "" || e.Actor == f.Actor) && (f.Project == "" || e.Project == f.Project) &&
+				(f.Stream == "" || e.Stream == f.Stream) && (f.Limit == 0 || len(want) < f.Limit) {
+				want = append(want, e)
+			}
 		}
-		var filters []projections.AuditFilter
-		for ty := range types {
-			filters = append(filters, projections.AuditFilter{Type: ty}, projections.AuditFilter{Type: ty, Project: b.project},
-				projections.AuditFilter{Type: ty, Actor: "alice", After: 200, Through: 700})
+		if err != nil {
+			t.Fatalf("%s(%+v) error = %v", how, f, err)
 		}
-		for _, p := range []domain.ProjectID{a.project, b.project, "none"} {
-			filters = append(filters, projections.AuditFilter{Project: p}, projections.AuditFilter{Project: p, After: 255, Through: 513},
-				projections.AuditFilter{Project: p, Actor: "bob"}, projections.AuditFilter{Project: p, Limit: 17, After: 100})
+		if !slices.EqualFunc(got, want, func(x, y projections.AuditEntry) bool { return reflect.DeepEqual(x, y) }) {
+			t.Errorf("%s(%+v) = %d entries, scanning finds %d", how, f, len(got), len(want))
 		}
-		filters = append(filters, projections.AuditFilter{Actor: "bob"}, projections.AuditFilter{Actor: "alice", After: 511, Limit: 3},
-			projections.AuditFilter{Actor: "nobody"})
+	}
+	_ = eng.View(ctx, "audit", func(r projections.Reader) error {
 		for _, f := range filters {
-			var want []projections.AuditEntry
-			for _, e := range all {
-				if e.Position > f.After && (f.Through == 0 || e.Position <= f.Through) && (f.Type == "" || e.Type == f.Type) &&
-					(f.Actor == "" || e.Actor == f.Actor) && (f.Project == "" || e.Project == f.Project) && (f.Limit == 0 || len(want) < f.Limit) {
-					want = append(want, e)
-				}
-			}
 			got, err := projections.Audit{}.List(r, f)
-			if err != nil {
-				t.Fatalf("List(%+v) error = %v", f, err)
-			}
-			if !slices.EqualFunc(got, want, func(x, y projections.AuditEntry) bool { return x.Position == y.Position }) {
-				t.Errorf("List(%+v) = %d entries, scanning finds %d", f, len(got), len(want))
-			}
+			check("List", f, got, err)
 		}
 		return nil
 	})
+	// Reads.Events answers a stream filter from the log's index of streams.
+	rd := &projections.Reads{Engine: eng, Log: log, Codec: a.codec}
+	for _, f := range filters {
+		got, err := rd.Events(ctx, f)
+		check("Events", f, got, err)
+	}
 }
 
 // TestAsOf_MatchesReplay compares as-of answers with a fresh rebuild stopped at p, for

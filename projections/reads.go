@@ -45,6 +45,39 @@ func (rd *Reads) Position(ctx context.Context, a AsOf) (events.Position, error) 
 	return p, err
 }
 
+// Events returns the audit entries that match f, in position order (see Audit.List). A
+// stream filter reads the stream's positions from the log's own index of streams (Load)
+// and then only their entries, where the audit alone would read every entry: streams are
+// many and short. Entries the audit has not applied yet are left out, as List leaves them.
+func (rd *Reads) Events(ctx context.Context, f AuditFilter) ([]AuditEntry, error) {
+	if f.Stream != "" {
+		applied, ok := rd.Engine.Checkpoint(Audit{}.Name()) // the View below sees at least this
+		if !ok {
+			return nil, fmt.Errorf("list audit entries: %w", ErrNotReady)
+		}
+		envs, err := rd.Log.Load(ctx, f.Stream, 0)
+		if err != nil {
+			return nil, fmt.Errorf("list audit entries of stream %s: %w", f.Stream, err)
+		}
+		f.streamPositions = make([]events.Position, 0, len(envs))
+		for _, env := range envs {
+			if env.Position <= applied {
+				f.streamPositions = append(f.streamPositions, env.Position)
+			}
+		}
+		if len(f.streamPositions) == 0 {
+			return nil, nil
+		}
+	}
+	var out []AuditEntry
+	err := rd.Engine.View(ctx, Audit{}.Name(), func(r Reader) error {
+		var err error
+		out, err = Audit{}.List(r, f)
+		return err
+	})
+	return out, err
+}
+
 // view runs fn on the projection name at the current state, or, for a past position, on
 // a replay of it (and the other projections given) into a scratch store.
 func (rd *Reads) view(ctx context.Context, a AsOf, fn func(view func(name string, fn func(Reader) error) error) error, replay ...Projection) error {
