@@ -481,7 +481,7 @@ func (a Audit) List(r Reader, f AuditFilter) ([]AuditEntry, error) {
 	var err error
 	switch {
 	case f.streamPositions != nil:
-		err = a.listPositions(r, f.streamPositions, after, through, func(e AuditEntry) bool {
+		_, err = entriesAt(r, f.streamPositions, after, through, "in the log's index of its stream", func(e AuditEntry) bool {
 			if match(e) {
 				out = append(out, e)
 			}
@@ -536,6 +536,7 @@ func (Audit) listIndexed(r Reader, ix auditIndex, value string, after, through e
 	narrow func(block uint64, offs []byte) ([]byte, error), each func(AuditEntry) bool) error {
 	pre := ix.prefix(value)
 	first := uint64(after+1) / auditBlock
+	where := fmt.Sprintf("indexed under %s %q", ix, value)
 	var derr error
 	err := r.Scan(pre, withUint(bytes.Clone(pre), first), false, func(k, v []byte) bool {
 		if len(k) != len(pre)+8 {
@@ -549,33 +550,13 @@ func (Audit) listIndexed(r Reader, ix auditIndex, value string, after, through e
 		if offs, derr = narrow(block, bytes.Clone(v)); derr != nil {
 			return false
 		}
-		for _, o := range offs {
-			p := events.Position(block*auditBlock + uint64(o))
-			if p <= after {
-				continue
-			}
-			if p > through {
-				return false
-			}
-			ek := withPos(prefixOf("e"), p)
-			b, ok, err := r.Get(ek)
-			if err != nil || !ok {
-				derr = err
-				if derr == nil {
-					derr = fmt.Errorf("position %d is indexed under %s %q but has no entry: %w", p, ix, value, errBadAuditEntry)
-				}
-				return false
-			}
-			e, err := decodeAuditEntry(ek, b)
-			if err != nil {
-				derr = err
-				return false
-			}
-			if !each(e) {
-				return false
-			}
+		positions := make([]events.Position, len(offs))
+		for i, o := range offs {
+			positions[i] = events.Position(block*auditBlock + uint64(o))
 		}
-		return true
+		var more bool
+		more, derr = entriesAt(r, positions, after, through, where, each)
+		return more && derr == nil
 	})
 	if err == nil {
 		err = derr
@@ -583,33 +564,35 @@ func (Audit) listIndexed(r Reader, ix auditIndex, value string, after, through e
 	return err
 }
 
-// listPositions calls each with the entries at positions (ascending) after after and
-// through through, which must all have been applied; each returns false to stop.
-func (Audit) listPositions(r Reader, positions []events.Position, after, through events.Position, each func(AuditEntry) bool) error {
+// entriesAt calls each with the entries at positions (ascending) after after and through
+// through, which must all have been applied (where says who listed them, for the error of
+// one missing). It reports whether the next positions are wanted: each returned true
+// every time and through was not passed.
+func entriesAt(r Reader, positions []events.Position, after, through events.Position, where string, each func(AuditEntry) bool) (bool, error) {
 	for _, p := range positions {
 		if p <= after {
 			continue
 		}
 		if p > through {
-			return nil
+			return false, nil
 		}
 		k := withPos(prefixOf("e"), p)
 		b, ok, err := r.Get(k)
 		if err != nil {
-			return err
+			return false, err
 		}
 		if !ok {
-			return fmt.Errorf("position %d is in the log's stream index but has no entry: %w", p, errBadAuditEntry)
+			return false, fmt.Errorf("position %d is %s but has no entry: %w", p, where, errBadAuditEntry)
 		}
 		e, err := decodeAuditEntry(k, b)
 		if err != nil {
-			return err
+			return false, err
 		}
 		if !each(e) {
-			return nil
+			return false, nil
 		}
 	}
-	return nil
+	return true, nil
 }
 
 // intersectOffsets returns the offsets in both a and b (each ascending), in a's memory.
