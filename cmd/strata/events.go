@@ -181,15 +181,18 @@ func newCmdEventsTail(f *factory) *cobra.Command {
 	var (
 		follow bool
 		last   int
+		filter eventFilter
 	)
 	c := &cobra.Command{
-		Use:   "tail [-f] [-n N] [--project P]",
+		Use:   "tail [-f] [-n N] [--project P] [--stream S] [--type T] [--actor A]",
 		Short: "Print the latest events of a running server's log, and with -f every new one",
 		Long: `Asks a running 'strata serve' (--server) for the last N events of its log, or of one
-project's (--project); the whole log needs a server-admin token. With -f it then
-follows new events live over the API's events subscription until interrupted; when
-the connection drops it reconnects from the last position printed, so no event is
-missed or printed twice. --json prints one JSON event per line.`,
+project's (--project); the whole log needs a server-admin token. --stream, --type and
+--actor keep only the events of one stream (e.g. execution-<id>), of one type (e.g.
+alias.Moved) or recorded by one actor. With -f it then follows new events live over
+the API's events subscription until interrupted; when the connection drops it
+reconnects from the last position printed, so no event is missed or printed twice.
+--json prints one JSON event per line.`,
 		Args: noArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if last < 0 {
@@ -199,13 +202,12 @@ missed or printed twice. --json prints one JSON event per line.`,
 			if err != nil {
 				return err
 			}
-			var project *string // nil: the whole log
 			if strings.TrimSpace(a.project) != "" {
 				pid, err := cl.project(c.Context(), a)
 				if err != nil {
 					return err
 				}
-				project = &pid
+				filter.project = &pid
 			}
 			var head struct {
 				Head uint64 `json:"head"`
@@ -213,7 +215,7 @@ missed or printed twice. --json prints one JSON event per line.`,
 			if err := cl.do(c.Context(), `{ head }`, nil, &head); err != nil {
 				return err
 			}
-			evs, err := lastEvents(c.Context(), cl, project, last, head.Head)
+			evs, err := lastEvents(c.Context(), cl, filter, last, head.Head)
 			if err != nil {
 				return err
 			}
@@ -231,33 +233,57 @@ missed or printed twice. --json prints one JSON event per line.`,
 			if !f.JSON {
 				fmt.Fprintln(w, "POSITION\tTIME\tSTREAM\tVERSION\tTYPE\tACTOR")
 			}
-			from := head.Head
 			for _, e := range evs {
 				if err := print(e); err != nil {
 					return err
 				}
-				from = e.Position
 			}
 			if err := w.Flush(); err != nil || !follow {
 				return err
 			}
-			return followEvents(c.Context(), cl, project, from, print, f.Err)
+			return followEvents(c.Context(), cl, filter, head.Head, print, f.Err)
 		},
 	}
 	a.register(c, true)
 	c.Flags().BoolVarP(&follow, "follow", "f", false, "keep printing new events until interrupted")
 	c.Flags().IntVarP(&last, "lines", "n", 20, "how many of the latest events to print first")
+	c.Flags().StringVar(&filter.stream, "stream", "", "only the events of this stream (e.g. execution-<id>)")
+	c.Flags().StringVar(&filter.typ, "type", "", "only the events of this type (e.g. alias.Moved)")
+	c.Flags().StringVar(&filter.actor, "actor", "", "only the events recorded by this actor")
 	return c
 }
 
-// lastEvents returns the last n events up to position head (of project, or of the whole
-// log when nil), oldest first, reading ever wider windows back from head.
-func lastEvents(ctx context.Context, cl *apiClient, project *string, n int, head uint64) ([]apiEvent, error) {
+// eventFilter is what 'events tail' keeps: the events that match every field set.
+type eventFilter struct {
+	project            *string // nil: every project's (the whole log)
+	stream, typ, actor string
+}
+
+// api returns the filter as the API's EventFilter.
+func (f eventFilter) api() map[string]any {
+	m := map[string]any{"project": f.project}
+	for k, v := range map[string]string{"stream": f.stream, "type": f.typ, "actor": f.actor} {
+		if v != "" {
+			m[k] = v
+		}
+	}
+	return m
+}
+
+// match reports whether e passes the filter's fields that the events subscription does
+// not filter itself (all but the project).
+func (f eventFilter) match(e apiEvent) bool {
+	return (f.stream == "" || e.Stream == f.stream) && (f.typ == "" || e.Type == f.typ) && (f.actor == "" || deref(e.Actor) == f.actor)
+}
+
+// lastEvents returns the last n events that match filter up to position head, oldest
+// first, reading ever wider windows back from head.
+func lastEvents(ctx context.Context, cl *apiClient, filter eventFilter, n int, head uint64) ([]apiEvent, error) {
 	var got []apiEvent
 	hi, width := head, uint64(max(n, eventsPage))
 	for hi > 0 && len(got) < n {
 		lo := hi - min(width, hi)
-		page, err := eventsBetween(ctx, cl, project, lo, hi)
+		page, err := eventsBetween(ctx, cl, filter, lo, hi)
 		if err != nil {
 			return nil, err
 		}
@@ -267,9 +293,9 @@ func lastEvents(ctx context.Context, cl *apiClient, project *string, n int, head
 	return got[max(0, len(got)-n):], nil
 }
 
-// eventsBetween returns the events at positions lo < p <= hi, of project or of the whole
-// log when nil, oldest first.
-func eventsBetween(ctx context.Context, cl *apiClient, project *string, lo, hi uint64) ([]apiEvent, error) {
+// eventsBetween returns the events that match filter at positions lo < p <= hi, oldest
+// first.
+func eventsBetween(ctx context.Context, cl *apiClient, filter eventFilter, lo, hi uint64) ([]apiEvent, error) {
 	var out []apiEvent
 	after := lo
 	for {
@@ -280,7 +306,7 @@ func eventsBetween(ctx context.Context, cl *apiClient, project *string, lo, hi u
 			} `json:"events"`
 		}
 		if err := cl.do(ctx, `query($f: EventFilter, $first: Int, $after: Position) { events(filter: $f, first: $first, after: $after) { nodes { `+eventFields+` } next } }`,
-			map[string]any{"f": map[string]any{"project": project}, "first": eventsPage, "after": after}, &res); err != nil {
+			map[string]any{"f": filter.api(), "first": eventsPage, "after": after}, &res); err != nil {
 			return nil, err
 		}
 		for _, e := range res.Events.Nodes {
@@ -296,13 +322,13 @@ func eventsBetween(ctx context.Context, cl *apiClient, project *string, lo, hi u
 	}
 }
 
-// followEvents prints every event after position from as it arrives (of project, or of
-// the whole log when nil) until ctx ends. A dropped connection is resumed after the last
-// position printed; an error the API answers ends it.
-func followEvents(ctx context.Context, cl *apiClient, project *string, from uint64, print func(apiEvent) error, warn io.Writer) error {
+// followEvents prints every event after position from that matches filter as it arrives,
+// until ctx ends. A dropped connection is resumed after the last position received; an
+// error the API answers ends it.
+func followEvents(ctx context.Context, cl *apiClient, filter eventFilter, from uint64, print func(apiEvent) error, warn io.Writer) error {
 	last := from
 	for failures := 0; ; failures++ {
-		got, err := followOnce(ctx, cl, project, &last, print)
+		got, err := followOnce(ctx, cl, filter, &last, print)
 		if got {
 			failures = 0
 		}
@@ -327,12 +353,13 @@ func followEvents(ctx context.Context, cl *apiClient, project *string, from uint
 // errPrint wraps a failure to print an event: following cannot go on.
 var errPrint = errors.New("print an event")
 
-// followOnce reads one connection of the events subscription after *last, moving *last
-// past every event printed, and reports whether it printed any.
-func followOnce(ctx context.Context, cl *apiClient, project *string, last *uint64, print func(apiEvent) error) (bool, error) {
+// followOnce reads one connection of the events subscription after *last, printing the
+// events that match filter and moving *last past every event received, and reports
+// whether it received any.
+func followOnce(ctx context.Context, cl *apiClient, filter eventFilter, last *uint64, print func(apiEvent) error) (bool, error) {
 	sub, err := cl.subscribe(ctx, map[string]map[string]any{"events": {
 		"query":     `subscription($after: Position, $p: ID) { events(after: $after, project: $p) { ` + eventFields + ` } }`,
-		"variables": map[string]any{"after": *last, "p": project},
+		"variables": map[string]any{"after": *last, "p": filter.project},
 	}})
 	if err != nil {
 		return false, err
@@ -356,8 +383,10 @@ func followOnce(ctx context.Context, cl *apiClient, project *string, last *uint6
 		if m.Events.Position <= *last {
 			continue // already printed: never twice
 		}
-		if err := print(m.Events); err != nil {
-			return got, fmt.Errorf("%w: %w", errPrint, err)
+		if filter.match(m.Events) {
+			if err := print(m.Events); err != nil {
+				return got, fmt.Errorf("%w: %w", errPrint, err)
+			}
 		}
 		*last, got = m.Events.Position, true
 	}

@@ -55,6 +55,38 @@ func TestEvents_Tail(t *testing.T) {
 		t.Errorf("tail -n 0 = %d, %q; want the header alone", code, out)
 	}
 
+	// Filters: one stream, one type, one actor, and one nobody matches.
+	code, out, errOut = cli("--json", "-n", "1000")
+	all := eventLines(t, code, out, errOut)
+	stream, typ := "project-"+pid, all[len(all)-1].Type
+	var ofStream, ofType []uint64
+	for _, e := range all {
+		if e.Stream == stream {
+			ofStream = append(ofStream, e.Position)
+		}
+		if e.Type == typ {
+			ofType = append(ofType, e.Position)
+		}
+	}
+	if len(ofStream) < 4 || len(ofType) < 3 || len(ofType) == len(all) {
+		t.Fatalf("the log has %d events of %s and %d of %s: want a few of each", len(ofStream), stream, len(ofType), typ)
+	}
+	for _, tc := range []struct {
+		args []string
+		want []uint64
+	}{
+		{[]string{"--stream", stream, "-n", "3"}, ofStream[len(ofStream)-3:]},
+		{[]string{"--stream", stream, "-n", "1000"}, ofStream},
+		{[]string{"--type", typ, "-n", "2", "-p", "vision"}, ofType[len(ofType)-2:]},
+		{[]string{"--actor", "nobody", "-n", "5"}, nil},
+		{[]string{"--stream", "no-such-stream"}, nil},
+	} {
+		code, out, errOut := cli(append([]string{"--json"}, tc.args...)...)
+		if got := positions(t, out); code != 0 || fmt.Sprint(got) != fmt.Sprint(tc.want) {
+			t.Errorf("tail %v = %d, positions %v %q; want %v", tc.args, code, positions(t, out), errOut, tc.want)
+		}
+	}
+
 	// Follow through a proxy, cutting every connection after the first new events.
 	proxy := newCutProxy(t, strings.TrimPrefix(url, "http://"))
 	ctx, cancel := context.WithCancel(t.Context())
@@ -95,6 +127,36 @@ func TestEvents_Tail(t *testing.T) {
 		t.Errorf("tail -f stderr = %q, want a note on the reconnection", ferr.String())
 	}
 
+	// Following one stream prints its events only: the token created before the member
+	// is received and left out. With -n 1 the member event is printed whether it comes
+	// before the command reads the head or after it subscribes.
+	ctx, cancel = context.WithCancel(t.Context())
+	fout = syncBuffer{}
+	go func() {
+		done <- run(ctx, []string{"--data-dir", dir, "--json", "events", "tail", "-f", "-n", "1", "--stream", stream, "--server", url}, strings.NewReader(""), &fout, &ferr)
+	}()
+	time.Sleep(200 * time.Millisecond) // most often subscribed by now: the filter on live events is tried
+	var created json.RawMessage
+	c.do(`mutation { createToken(input: {name: "carol", user: "carol"}) { secret } }`, nil, &created)
+	member(12)
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(fout.String(), "user12") && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Errorf("tail -f --stream exited %d: %s", code, ferr.String())
+	}
+	evs := eventLines(t, 0, fout.String(), "")
+	for _, e := range evs {
+		if e.Stream != stream {
+			t.Errorf("tail -f --stream %s printed %s at %d, of %s", stream, e.Type, e.Position, e.Stream)
+		}
+	}
+	if len(evs) == 0 || !strings.Contains(string(evs[len(evs)-1].Data), "user12") {
+		t.Errorf("tail -f --stream %s printed %q, want the new member event last", stream, fout.String())
+	}
+
 	var tok struct{ CreateToken struct{ Secret string } }
 	c.do(`mutation { createToken(input: {name: "bob", user: "bob"}) { secret } }`, nil, &tok)
 	for _, tc := range []struct {
@@ -117,15 +179,32 @@ func TestEvents_Tail(t *testing.T) {
 	}
 }
 
-// positions returns the position of every JSON event line in out.
-func positions(t *testing.T, out string) []uint64 {
+// eventLines decodes the JSON event lines of a command's output (none if it is empty),
+// failing the test if the command failed.
+func eventLines(t *testing.T, code int, out, errOut string) []apiEvent {
 	t.Helper()
-	var got []uint64
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var evs []apiEvent
+	if strings.TrimSpace(out) == "" {
+		return nil
+	}
 	for line := range strings.SplitSeq(strings.TrimSpace(out), "\n") {
 		var e apiEvent
 		if err := json.Unmarshal([]byte(line), &e); err != nil {
 			t.Fatalf("not a JSON event: %q: %v", line, err)
 		}
+		evs = append(evs, e)
+	}
+	return evs
+}
+
+// positions returns the position of every JSON event line in out.
+func positions(t *testing.T, out string) []uint64 {
+	t.Helper()
+	var got []uint64
+	for _, e := range eventLines(t, 0, out, "") {
 		got = append(got, e.Position)
 	}
 	return got
