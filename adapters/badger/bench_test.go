@@ -125,3 +125,56 @@ func benchConfig(b *testing.B) badger.Config {
 	}
 	return c
 }
+
+// BenchmarkLoad loads whole streams: Scattered, an execution's 20 events among 200,000
+// of 10,000 such streams appended concurrently one event per call (each event its own
+// range, far from the next); Contiguous, 1,000 events appended in one call.
+func BenchmarkLoad(b *testing.B) {
+	s := mustOpen(b, badger.Config{Dir: b.TempDir()})
+	const streams, perStream, writers = 10_000, 20, 64
+	errs := make(chan error, writers)
+	for w := range writers {
+		go func() {
+			for v := range events.Version(perStream) {
+				for i := w; i < streams; i += writers {
+					rec := eventstest.Record(i)
+					rec.ID = events.NewID()
+					if _, err := s.Append(b.Context(), events.StreamID("x-"+strconv.Itoa(i)), v, rec); err != nil {
+						errs <- err
+						return
+					}
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range writers {
+		if err := <-errs; err != nil {
+			b.Fatal(err)
+		}
+	}
+	recs := make([]events.Record, 1000)
+	for i := range recs {
+		recs[i] = eventstest.Record(i)
+	}
+	if _, err := s.Append(b.Context(), "contiguous", events.NoStream, recs...); err != nil {
+		b.Fatal(err)
+	}
+	load := func(b *testing.B, stream func(i int) events.StreamID, want int) {
+		n := 0
+		for i := 0; b.Loop(); i++ {
+			envs, err := s.Load(b.Context(), stream(i), 0)
+			if err != nil || len(envs) != want {
+				b.Fatalf("Load() = %d events, %v; want %d", len(envs), err, want)
+			}
+			n += len(envs)
+		}
+		b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "events/s")
+	}
+	b.Run("Scattered", func(b *testing.B) {
+		load(b, func(i int) events.StreamID { return events.StreamID("x-" + strconv.Itoa(i*7919%streams)) }, perStream)
+	})
+	b.Run("Contiguous", func(b *testing.B) {
+		load(b, func(int) events.StreamID { return "contiguous" }, len(recs))
+	})
+}
