@@ -520,7 +520,7 @@ func TestAudit_IndexesMatchAScan(t *testing.T) {
 		return nil
 	})
 	// Reads.Events answers a stream filter from the log's index of streams.
-	rd := &projections.Reads{Engine: eng, Log: log, Codec: a.codec}
+	rd := reads(eng, a)
 	for _, f := range filters {
 		got, err := rd.Events(ctx, f)
 		check("Events", f, got, err)
